@@ -1,0 +1,5 @@
+"""condiff-core: diffusion processes, parameterizations, solvers and training."""
+
+from __future__ import annotations
+
+__version__ = "0.1.0"

@@ -1,0 +1,1 @@
+"""Built-in tasks of the core (the quickstart lives here)."""

@@ -1,0 +1,103 @@
+"""``train(cfg)``: build everything a composed config names and fit it with Lightning."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+import lightning as L
+import torch
+from omegaconf import DictConfig, OmegaConf
+
+from condiff.core.checkpoint import AtomicCheckpointIO
+from condiff.core.config import instantiate_node, sampler_options, validate_train_config
+from condiff.core.export import export_model
+from condiff.core.training.module import DiffusionModule
+
+log = logging.getLogger(__name__)
+
+EXPORT_KEYS = ("task", "sde", "param", "sampler", "seed", "paths")
+
+
+def build_module(cfg: DictConfig) -> DiffusionModule:
+    """The :class:`DiffusionModule` described by ``cfg`` (network, process, loss, evaluator, sampler)."""
+    network = instantiate_node(cfg, "task.network")
+    if cfg.get("compile", False):
+        network.compile()
+    evaluator = instantiate_node(cfg, "task.evaluator") if OmegaConf.select(cfg, "task.evaluator") else None
+    module_kwargs = OmegaConf.to_container(cfg.module, resolve=True)
+    assert isinstance(module_kwargs, dict)
+    try:
+        return DiffusionModule(
+            network=network,
+            process=instantiate_node(cfg, "sde"),
+            parameterization=cfg.param.name,
+            loss=instantiate_node(cfg, "loss"),
+            sampler=sampler_options(cfg),
+            evaluator=evaluator,
+            seed=cfg.seed,
+            **{str(k): v for k, v in module_kwargs.items()},
+        )
+    except (TypeError, ValueError) as e:
+        from condiff.core.errors import ConfigError
+
+        raise ConfigError(f"config key 'module': {e}") from e
+
+
+def build_trainer(cfg: DictConfig) -> L.Trainer:
+    """``lightning.Trainer`` from ``cfg.trainer`` with the configured loggers and callbacks."""
+    loggers = [instantiate_node(cfg, f"logger.{name}") for name in (cfg.get("logger") or {})]
+    for lg in loggers:
+        lg.log_hyperparams(OmegaConf.to_container(cfg, resolve=True))
+    callbacks = [instantiate_node(cfg, f"callbacks.{name}") for name in (cfg.get("callbacks") or {})]
+    return instantiate_node(
+        cfg, "trainer", logger=loggers or False, callbacks=callbacks, plugins=[AtomicCheckpointIO()], _convert_="all"
+    )
+
+
+def train(cfg: DictConfig) -> dict[str, Any]:
+    """Train the model of ``cfg``; resume from ``checkpoints/last.ckpt`` if present; export weights.
+
+    Returns the output folder, the export folder and the final metrics.
+    """
+    validate_train_config(cfg)
+    if cfg.get("threads"):
+        torch.set_num_threads(int(cfg.threads))
+    L.seed_everything(cfg.seed, workers=True, verbose=False)
+    out_dir = Path(cfg.paths.output_dir)
+    datamodule = instantiate_node(cfg, "task.datamodule")
+    module = build_module(cfg)
+    trainer = build_trainer(cfg)
+    last = out_dir / "checkpoints" / "last.ckpt"
+    ckpt_path = str(last) if cfg.get("resume", True) and last.is_file() else None
+    if ckpt_path:
+        log.info("resuming from %s", ckpt_path)
+    trainer.fit(module, datamodule=datamodule, ckpt_path=ckpt_path)
+    metrics = {k: float(v) for k, v in trainer.callback_metrics.items() if v.numel() == 1}
+    if module.evaluator is not None:
+        trainer.validate(module, datamodule=datamodule, verbose=False)
+        metrics.update({k: float(v) for k, v in trainer.callback_metrics.items() if v.numel() == 1})
+    export_dir = out_dir / "export"
+    if cfg.get("export", True) and trainer.is_global_zero:
+        plain = OmegaConf.to_container(cfg, resolve=True)
+        assert isinstance(plain, dict)
+        export_model(module.ema_network, {k: plain[k] for k in EXPORT_KEYS if k in plain}, export_dir)
+    if trainer.is_global_zero:
+        _report(out_dir, export_dir, metrics, trainer)
+    return {"output_dir": out_dir, "export_dir": export_dir, "metrics": metrics, "trainer": trainer, "module": module}
+
+
+def _report(out_dir: Path, export_dir: Path, metrics: dict[str, float], trainer: L.Trainer) -> None:
+    lines = [f"run folder:      {out_dir}", f"exported model:  {export_dir}", f"sample grids:    {out_dir / 'samples'}"]
+    for lg in trainer.loggers:
+        if type(lg).__name__ == "WandbLogger":
+            experiment = getattr(lg, "experiment", None)
+            run_dir = Path(experiment.dir).parent if experiment is not None else out_dir / "wandb"
+            lines.append(f"wandb run:       {run_dir}  (upload later with: wandb sync {run_dir})")
+        elif getattr(lg, "log_dir", None):
+            lines.append(f"{type(lg).__name__}: {lg.log_dir}")
+    for k in sorted(metrics):
+        if k.startswith("val/"):
+            lines.append(f"{k:16s} {metrics[k]:.4f}")
+    print("\n".join(lines), flush=True)
