@@ -102,7 +102,7 @@ class DiffusionModule(L.LightningModule):
         if not 0.0 <= ema_decay < 1.0:
             raise ValueError(f"ema_decay must be in [0, 1), got {ema_decay}")
         self.network = network
-        self.ema_network = copy.deepcopy(network).requires_grad_(False).eval()
+        self.ema_network = copy.deepcopy(network).requires_grad_(False)
         self.process = process
         self.parameterization = check_parameterization(parameterization)
         self.loss_fn = loss if loss is not None else RegressionLoss()
