@@ -18,13 +18,21 @@ if [ -z "$python_bin" ]; then
 fi
 [ -n "$python_bin" ] || { echo "error: condiff needs Python 3.11 (set CONDIFF_PYTHON)" >&2; exit 1; }
 
-key="$(cat constraints.txt pyproject.toml packages/*/pyproject.toml | sha256sum | cut -c1-12)"
-venv="${CONDIFF_VENV:-${XDG_CACHE_HOME:-$HOME/.cache}/condiff/venv-$key}"
+# The key covers what decides the installed set: the pins, every package's pyproject.toml and the
+# root's dev dependency group (not its pytest/ruff settings).
+dev_group="$("$python_bin" -c 'import tomllib; print(tomllib.load(open("pyproject.toml", "rb"))["dependency-groups"])')"
+key="$( (cat constraints.txt packages/*/pyproject.toml; echo "$dev_group") | sha256sum | cut -c1-12)"
+cache="${XDG_CACHE_HOME:-$HOME/.cache}/condiff"
+venv="${CONDIFF_VENV:-$cache/venv-$key}"
 stamp="$venv/.condiff-deps-$key"
 
 if [ ! -f "$stamp" ]; then
   echo "[setup] creating $venv (first run: installs torch and friends, a few minutes)" >&2
   rm -rf "$venv"
+  if [ -z "${CONDIFF_VENV:-}" ]; then
+    # Environments of older dependency sets are 5-6 GB each: keep only the one being built.
+    find "$cache" -maxdepth 1 -name 'venv-*' -type d ! -name "venv-$key" -exec rm -rf {} + 2>/dev/null || true
+  fi
   "$python_bin" -m venv "$venv"
   "$venv/bin/python" -m pip install -q --upgrade "pip>=25.1"
   members=()

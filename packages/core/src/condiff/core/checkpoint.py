@@ -21,6 +21,15 @@ from condiff.core.errors import CheckpointError
 PathLike = str | os.PathLike[str]
 
 
+def publish(tmp: Path, path: Path) -> Path:
+    """Rename ``tmp`` onto ``path`` with ordinary file permissions (0666 less the umask)."""
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(tmp, 0o666 & ~umask)
+    os.replace(tmp, path)
+    return path
+
+
 def atomic_write_bytes(data: bytes, path: PathLike) -> Path:
     """Write ``data`` to ``path`` via a temporary file, fsync and rename."""
     path = Path(path)
@@ -31,7 +40,7 @@ def atomic_write_bytes(data: bytes, path: PathLike) -> Path:
             f.write(data)
             f.flush()
             os.fsync(f.fileno())
-        os.replace(tmp, path)
+        publish(tmp, path)
     finally:
         if tmp.exists():
             tmp.unlink()

@@ -11,7 +11,7 @@ from omegaconf import DictConfig, OmegaConf
 from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
-from condiff.core.checkpoint import atomic_write_bytes
+from condiff.core.checkpoint import atomic_write_bytes, publish
 from condiff.core.errors import CheckpointError
 
 WEIGHTS_FILE = "model.safetensors"
@@ -25,7 +25,7 @@ def export_model(network: torch.nn.Module, cfg: DictConfig | dict[str, Any], out
     tensors = {k: v.detach().cpu().contiguous() for k, v in network.state_dict().items()}
     tmp = out / f".{WEIGHTS_FILE}.tmp{os.getpid()}"
     save_file(tensors, str(tmp), metadata={"format": "pt", "producer": "condiff"})
-    os.replace(tmp, out / WEIGHTS_FILE)
+    publish(tmp, out / WEIGHTS_FILE)
     yaml = OmegaConf.to_yaml(cfg if isinstance(cfg, DictConfig) else OmegaConf.create(cfg), resolve=True)
     atomic_write_bytes(yaml.encode(), out / CONFIG_FILE)
     return out

@@ -11,6 +11,7 @@ import torch
 from omegaconf import DictConfig
 from safetensors.torch import save_file
 
+from condiff.core.checkpoint import publish
 from condiff.core.cli.errors import run_reporting_errors
 from condiff.core.config import instantiate_node, sampler_options, validate_sampler_config
 from condiff.core.errors import ConfigError
@@ -58,7 +59,7 @@ def generate_from_export(cfg: DictConfig) -> dict[str, Any]:
     meta = {"export_dir": str(export_dir), "nfe": str(nfe), "sampler": json.dumps({**opts, "guidance": guidance})}
     tmp = out_dir / f".{SAMPLES_FILE}.tmp"
     save_file(tensors, str(tmp), metadata=meta)
-    tmp.replace(out_dir / SAMPLES_FILE)
+    publish(tmp, out_dir / SAMPLES_FILE)
     png = None
     if samples.ndim == 4 and samples.shape[1] in (1, 3):
         png = save_png(
