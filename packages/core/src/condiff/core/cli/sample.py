@@ -47,7 +47,9 @@ def generate_from_export(cfg: DictConfig) -> dict[str, Any]:
             y = batch.get("y")
             y = y.to(device) if y is not None else None
             den = ModelDenoiser(network, process, ecfg.param.name, y=y, cond=cond, guidance=guidance)
-            res = sample(den, process, y=y, shape=tuple(batch["shape"]), generator=g, device=device, **opts)
+            res = sample(
+                den, process, y=y, shape=tuple(batch["shape"]), generator=g, device=device, progress=True, **opts
+            )
             outs.append(res.x.cpu())
             nfe = res.nfe
             for k, v in cond.items():

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import torch
 from torch import Tensor
@@ -103,6 +104,7 @@ def sample(
     return_trajectory: bool = False,
     dtype: torch.dtype = torch.float32,
     device: torch.device | str | None = None,
+    progress: bool = False,
     **options: float,
 ) -> Samples:
     """Integrate the reverse process of ``process`` from ``t_start`` (default ``T``) to ``t_end``.
@@ -117,6 +119,7 @@ def sample(
         schedule: time-grid name (``logsnr`` or ``uniform``).
         shape: sample shape when ``x_T`` is ``None``.
         generator: explicit RNG for the prior and any solver noise.
+        progress: show a progress bar over the solver steps.
         options: method-specific options (``eta`` for DDIM).
 
     Returns:
@@ -129,14 +132,32 @@ def sample(
             raise ValueError("sample: give x_T or shape")
         x_T = process.prior_sample(shape, y=y, generator=generator, device=device, dtype=dtype)
     grid = time_grid(process, steps, schedule, t_start, t_end)
-    return METHODS[method](
-        denoiser,
-        process,
-        x_T.to(dtype),
-        grid,
-        y,
-        generator=generator,
-        callback=callback,
-        return_trajectory=return_trajectory,
-        **options,
-    )
+    bar = _progress_bar(steps, method) if progress else None
+
+    def on_step(i: int, x: Tensor, x0_hat: Tensor) -> None:
+        if bar is not None:
+            bar.update(1)
+        if callback is not None:
+            callback(i, x, x0_hat)
+
+    try:
+        return METHODS[method](
+            denoiser,
+            process,
+            x_T.to(dtype),
+            grid,
+            y,
+            generator=generator,
+            callback=on_step if (bar is not None or callback is not None) else None,
+            return_trajectory=return_trajectory,
+            **options,
+        )
+    finally:
+        if bar is not None:
+            bar.close()
+
+
+def _progress_bar(steps: int, method: str) -> Any:
+    from tqdm.auto import tqdm
+
+    return tqdm(total=steps, desc=f"sampling ({method})", unit="step", leave=False)
