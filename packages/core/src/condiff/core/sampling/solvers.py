@@ -3,88 +3,24 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 
 import torch
 from torch import Tensor
 
 from condiff.core.processes.base import GaussianProcess
+from condiff.core.sampling import ddim, dpm_solver_v3, exponential, momentum, stochastic, wrappers
 from condiff.core.sampling.denoiser import Denoiser
 from condiff.core.sampling.grids import time_grid
+from condiff.core.sampling.types import Samples
 
-
-@dataclass
-class Samples:
-    """Result of :func:`sample`: the final state, the network evaluations used, the path on request."""
-
-    x: Tensor
-    nfe: int
-    trajectory: list[Tensor] = field(default_factory=list)
-
-
-def _ddim_step(
-    process: GaussianProcess,
-    x: Tensor,
-    t: Tensor,
-    t_next: Tensor,
-    x0_hat: Tensor,
-    eps_hat: Tensor,
-    y: Tensor | None,
-    eta: float,
-    generator: torch.Generator | None,
-) -> Tensor:
-    """One DDIM step generalised to ``x_t = a x0 + b y + s eps`` (Song et al. 2021, eq. 12).
-
-    ``x' = a' x0_hat + b' y + sqrt(s'^2 - sigma^2) eps_hat + sigma z`` with
-    ``sigma^2 = eta^2 s'^2 (1 - (a s' / (a' s))^2)``, the posterior variance of
-    ``q(x_t' | x_t, x0)`` scaled by ``eta^2``. ``eta = 0`` is the exponential-integrator
-    (DPM-Solver-1) step ``x' = (s'/s) x + (a' - a s'/s) x0_hat + (b' - b s'/s) y``.
-    """
-    c, n = process.coefficients(t), process.coefficients(t_next)
-    a1, b1, s1 = float(n.a), float(n.b), float(n.s)
-    if eta > 0 and s1 > 0:
-        r = float(c.a) * s1 / (a1 * float(c.s))
-        var = eta**2 * s1**2 * max(0.0, 1.0 - r * r)
-    else:
-        var = 0.0
-    out = a1 * x0_hat + (s1**2 - var) ** 0.5 * eps_hat
-    if y is not None and b1 != 0.0:
-        out = out + b1 * y
-    if var > 0:
-        z = torch.randn(x.shape, generator=generator, device=x.device, dtype=x.dtype)
-        out = out + var**0.5 * process.project(z)
-    return out
-
-
-def ddim(
-    denoiser: Denoiser,
-    process: GaussianProcess,
-    x: Tensor,
-    grid: Tensor,
-    y: Tensor | None = None,
-    *,
-    eta: float = 0.0,
-    generator: torch.Generator | None = None,
-    callback: Callable[[int, Tensor, Tensor], None] | None = None,
-    return_trajectory: bool = False,
-) -> Samples:
-    """DDIM (``eta = 0``: deterministic, first order) over the decreasing ``grid``."""
-    traj = [x] if return_trajectory else []
-    nfe = 0
-    for i in range(len(grid) - 1):
-        t, t_next = grid[i], grid[i + 1]
-        x0_hat, eps_hat = denoiser(x, t.to(x.dtype).expand(x.shape[0]))
-        nfe += 1
-        x = _ddim_step(process, x, t, t_next, x0_hat.to(x.dtype), eps_hat.to(x.dtype), y, eta, generator)
-        if callback is not None:
-            callback(i, x, x0_hat)
-        if return_trajectory:
-            traj.append(x)
-    return Samples(x=x, nfe=nfe, trajectory=traj)
-
-
-METHODS: dict[str, Callable[..., Samples]] = {"ddim": ddim}
+# Every method module exports METHODS (name -> function with the SamplingMethod signature).
+METHODS: dict[str, Callable[..., Samples]] = {}
+for _module in (ddim, exponential, stochastic, momentum, wrappers, dpm_solver_v3):
+    for _name, _fn in _module.METHODS.items():
+        if _name in METHODS:
+            raise RuntimeError(f"sampling method {_name!r} registered twice ({_module.__name__})")
+        METHODS[_name] = _fn
 
 
 def sample(

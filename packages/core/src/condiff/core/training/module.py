@@ -186,7 +186,7 @@ class DiffusionModule(L.LightningModule):
         samples, cond = self.generate(dm.sampling_batches(self.num_val_samples, self.num_val_samples))
         if self.evaluator is not None:
             metrics = self.evaluator(samples, cond)
-            self.log_dict({f"val/{k}": float(v) for k, v in metrics.items()}, sync_dist=False, rank_zero_only=True)
+            self.log_dict({f"val/{k}": float(v) for k, v in metrics.items()}, sync_dist=True)
         if self.trainer.is_global_zero and samples.ndim == 4 and samples.shape[1] in (1, 3):
             grid = image_grid(samples[: min(100, len(samples))], nrow=10, upscale=4 if samples.shape[-1] <= 16 else 1)
             out_dir = Path(self.trainer.default_root_dir) / "samples"
