@@ -166,11 +166,15 @@ class GaussianProcess(ABC):
         generator: torch.Generator | None = None,
         device: torch.device | str | None = None,
         dtype: torch.dtype = torch.float32,
+        noise: Tensor | None = None,
     ) -> Tensor:
-        """Sample the prior at ``T``: ``b(T) y + s(T) eps`` (the ``a(T) x0`` term is dropped)."""
+        """Sample the prior at ``T``: ``b(T) y + s(T) eps`` (the ``a(T) x0`` term is dropped).
+
+        ``noise`` (standard normal, ``shape``) replaces the draw from ``generator``.
+        """
         T = torch.tensor(self.T, dtype=torch.float64)
         c = self.coefficients(T)
-        eps = torch.randn(shape, generator=generator, device=device, dtype=dtype)
+        eps = torch.randn(shape, generator=generator, device=device, dtype=dtype) if noise is None else noise
         x = float(c.s) * self.project(eps)
         if y is not None:
             x = x + float(c.b) * y

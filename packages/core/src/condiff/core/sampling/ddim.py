@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-import torch
 from torch import Tensor
 
 from condiff.core.processes.base import GaussianProcess
 from condiff.core.sampling.denoiser import Denoiser
+from condiff.core.sampling.noise import Generators, randn
 from condiff.core.sampling.types import Samples
 
 
@@ -21,7 +21,7 @@ def _ddim_step(
     eps_hat: Tensor,
     y: Tensor | None,
     eta: float,
-    generator: torch.Generator | None,
+    generator: Generators,
 ) -> Tensor:
     """One DDIM step generalised to ``x_t = a x0 + b y + s eps`` (Song et al. 2021, eq. 12).
 
@@ -41,7 +41,7 @@ def _ddim_step(
     if y is not None and b1 != 0.0:
         out = out + b1 * y
     if var > 0:
-        z = torch.randn(x.shape, generator=generator, device=x.device, dtype=x.dtype)
+        z = randn(x.shape, generator, device=x.device, dtype=x.dtype)
         out = out + var**0.5 * process.project(z)
     return out
 
@@ -54,7 +54,7 @@ def ddim(
     y: Tensor | None = None,
     *,
     eta: float = 0.0,
-    generator: torch.Generator | None = None,
+    generator: Generators = None,
     callback: Callable[[int, Tensor, Tensor], None] | None = None,
     return_trajectory: bool = False,
 ) -> Samples:

@@ -12,6 +12,7 @@ from condiff.core.processes.base import GaussianProcess
 from condiff.core.sampling import ddim, dpm_solver_v3, exponential, momentum, stochastic, wrappers
 from condiff.core.sampling.denoiser import Denoiser
 from condiff.core.sampling.grids import time_grid
+from condiff.core.sampling.noise import Generators, randn
 from condiff.core.sampling.types import Samples
 
 # Every method module exports METHODS (name -> function with the SamplingMethod signature).
@@ -35,7 +36,7 @@ def sample(
     shape: tuple[int, ...] | None = None,
     t_start: float | None = None,
     t_end: float | None = None,
-    generator: torch.Generator | None = None,
+    generator: Generators = None,
     callback: Callable[[int, Tensor, Tensor], None] | None = None,
     return_trajectory: bool = False,
     dtype: torch.dtype = torch.float32,
@@ -66,7 +67,8 @@ def sample(
     if x_T is None:
         if shape is None:
             raise ValueError("sample: give x_T or shape")
-        x_T = process.prior_sample(shape, y=y, generator=generator, device=device, dtype=dtype)
+        eps = randn(shape, generator, device=device, dtype=dtype)
+        x_T = process.prior_sample(shape, y=y, device=device, dtype=dtype, noise=eps)
     grid = time_grid(process, steps, schedule, t_start, t_end)
     bar = _progress_bar(steps, method) if progress else None
 

@@ -6,11 +6,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-import torch
 from torch import Tensor
 
 from condiff.core.processes.base import GaussianProcess
 from condiff.core.sampling.denoiser import Denoiser
+from condiff.core.sampling.noise import Generators
 
 State = Tensor | tuple[Tensor, ...]
 StepCallback = Callable[[int, Any, Any], None]
@@ -41,7 +41,7 @@ class SamplingMethod(Protocol):
         grid: Tensor,
         y: Any = None,
         *,
-        generator: torch.Generator | None = None,
+        generator: Generators = None,
         callback: StepCallback | None = None,
         return_trajectory: bool = False,
         **options: Any,
