@@ -400,3 +400,22 @@ def test_mismatched_shapes_are_rejected() -> None:
         p.x0_from_eps(x, t, x, y=torch.zeros(5, 3, dtype=F64))
     with pytest.raises(ValueError, match="does not match a batch"):
         p.x0_from_eps(x, torch.full((3,), 0.5, dtype=F64), x)
+
+
+def test_consecutive_brownian_bridge_pairs_share_noise_and_match_the_paper_variance() -> None:
+    from condiff.core.processes import ConsecutiveBrownianBridge
+
+    p = ConsecutiveBrownianBridge(max_var=0.5)
+    g = torch.Generator().manual_seed(0)
+    x0, y_prev, y_next = (torch.randn(4000, 3, generator=g, dtype=torch.float64) for _ in range(3))
+    t = torch.rand(4000, generator=g, dtype=torch.float64) * 0.9 + 0.05
+    x_prev, x_next, eps = p.paired_sample(x0, y_prev, y_next, t, generator=g)
+    tt = t[:, None]
+    # Same noise on both sides: the difference is the deterministic t (y_next - y_prev).
+    torch.testing.assert_close(x_next - x_prev, tt * (y_next - y_prev))
+    torch.testing.assert_close(x_prev, (1 - tt) * x0 + tt * y_prev + torch.sqrt(2 * 0.5 * tt * (1 - tt)) * eps)
+    assert p.coefficients64(torch.tensor(0.5, dtype=torch.float64)).s.item() == pytest.approx(math.sqrt(0.5 * 0.5))
+    signed = p.signed_time(torch.tensor([0.2, 0.3]), torch.tensor([True, False]))
+    torch.testing.assert_close(signed, torch.tensor([0.2, -0.3]))
+    with pytest.raises(ValueError, match="max_var"):
+        ConsecutiveBrownianBridge(max_var=0.0)

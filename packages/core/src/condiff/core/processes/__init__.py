@@ -1,7 +1,7 @@
 """Diffusion processes: conditional Gaussian paths ``x_t = a x0 + b y + s eps``."""
 
 from condiff.core.processes.base import GaussianProcess, PathCoefficients, expand_like
-from condiff.core.processes.bridges import BrownianBridgeProcess, SBVEProcess
+from condiff.core.processes.bridges import BrownianBridgeProcess, ConsecutiveBrownianBridge, SBVEProcess
 from condiff.core.processes.interpolants import CondOTProcess, OneSidedInterpolant, StochasticInterpolant
 from condiff.core.processes.mean_reverting import MeanRevertingProcess
 from condiff.core.processes.ouve import OUVEProcess
@@ -13,6 +13,7 @@ from condiff.core.processes.vp import DiscreteVPProcess, SubVPProcess, VPProcess
 __all__ = [
     "BrownianBridgeProcess",
     "CondOTProcess",
+    "ConsecutiveBrownianBridge",
     "DiscreteVPProcess",
     "GaussianProcess",
     "MeanRevertingProcess",

@@ -50,6 +50,58 @@ class BrownianBridgeProcess(GaussianProcess):
         return f"BrownianBridgeProcess(sigma={self.sigma}, t_min={self.t_min}, T={self.T})"
 
 
+class ConsecutiveBrownianBridge(BrownianBridgeProcess):
+    """Two Brownian bridges that leave the same frame toward its two neighbours (Lyu et al. 2024).
+
+    Frame interpolation ("Frame Interpolation with Consecutive Brownian Bridge Diffusion"):
+    the middle frame ``x0`` diffuses toward the previous frame ``y_prev`` on one side and
+    the next frame ``y_next`` on the other, with the same noise,
+
+        x_t^- = (1 - t) x0 + t y_prev + s(t) eps,    x_t^+ = (1 - t) x0 + t y_next + s(t) eps,
+
+    ``s(t)^2 = 2 max_var t (1 - t)`` (their ``variance_t`` with ``m_t = t``), so each side is a
+    :class:`BrownianBridgeProcess` with ``sigma = sqrt(2 max_var)``. One network serves both
+    sides; it sees the signed time :meth:`signed_time` (``-t`` toward ``y_prev``, ``+t``
+    toward ``y_next``: one consecutive time axis ``[-1, 1]`` through the data at 0) and the
+    other side's state as condition. Sampling starts from either neighbour at ``t = 1``.
+
+    Args:
+        max_var: the bridge's variance scale (the paper's ``max_var``; peak variance ``max_var / 2``).
+        t_min: smallest time evaluated.
+        T: terminal time, at most 1.
+    """
+
+    def __init__(self, max_var: float = 1.0, t_min: float = 1e-3, T: float = 1.0) -> None:
+        if not max_var > 0:
+            raise ValueError(f"ConsecutiveBrownianBridge: max_var must be > 0, got {max_var}")
+        super().__init__(sigma=math.sqrt(2.0 * max_var), t_min=t_min, T=T)
+        self.max_var = float(max_var)
+
+    def paired_sample(
+        self,
+        x0: Tensor,
+        y_prev: Tensor,
+        y_next: Tensor,
+        t: Tensor,
+        noise: Tensor | None = None,
+        generator: torch.Generator | None = None,
+    ) -> tuple[Tensor, Tensor, Tensor]:
+        """Both sides' states at ``t`` with one shared noise: ``(x_t^-, x_t^+, eps)``; all ``(B, ...)``."""
+        eps = self.noise_like(x0, generator) if noise is None else noise
+        x_prev, _ = self.marginal_sample(x0, t, y_prev, noise=eps)
+        x_next, _ = self.marginal_sample(x0, t, y_next, noise=eps)
+        return x_prev, x_next, eps
+
+    @staticmethod
+    def signed_time(t: Tensor, toward_next: bool | Tensor) -> Tensor:
+        """The network's time input: ``+t`` on the side toward ``y_next``, ``-t`` toward ``y_prev``."""
+        sign = torch.where(torch.as_tensor(toward_next, device=t.device), 1.0, -1.0).to(t.dtype)
+        return sign * t
+
+    def __repr__(self) -> str:
+        return f"ConsecutiveBrownianBridge(max_var={self.max_var}, t_min={self.t_min}, T={self.T})"
+
+
 class SBVEProcess(GaussianProcess):
     """Schrödinger bridge with a variance-exploding reference SDE (SB-VE; Jukić et al. 2024, SGMSE's ``sbve``).
 
