@@ -54,6 +54,9 @@ def generate_from_export(cfg: DictConfig) -> dict[str, Any]:
             nfe = res.nfe
             for k, v in cond.items():
                 conds.setdefault(k, []).append(v.cpu())
+            for k in ("reference", "y"):
+                if isinstance(batch.get(k), torch.Tensor):
+                    conds.setdefault(k, []).append(batch[k].cpu())
     samples = torch.cat(outs)
     out_dir = Path(cfg.out_dir).resolve()
     out_dir.mkdir(parents=True, exist_ok=True)

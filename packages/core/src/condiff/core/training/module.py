@@ -208,7 +208,8 @@ class DiffusionModule(L.LightningModule):
     ) -> tuple[Tensor, dict[str, Tensor]]:
         """Sample one output per condition in ``batches`` (dicts with ``cond``, ``y`` and ``shape`` or ``x0``).
 
-        Returns the samples and the concatenated conditions. Sampler options
+        Returns the samples and the concatenated conditions, plus ``reference`` (ground truth,
+        when the batches carry it) and ``y``: what the task's evaluator receives. Sampler options
         default to the module's ``sampler`` settings; ``seed`` makes the result
         reproducible without touching the global RNG.
         """
@@ -231,6 +232,10 @@ class DiffusionModule(L.LightningModule):
             for k, v in cond.items():
                 if isinstance(v, Tensor):
                     conds.setdefault(k, []).append(v.cpu())
+            # What evaluators compare against: the ground truth and the input the process drifts to.
+            for k in ("reference", "y"):
+                if isinstance(batch.get(k), Tensor):
+                    conds.setdefault(k, []).append(batch[k].cpu())
         net.train(was_training)
         return torch.cat(outs), {k: torch.cat(v) for k, v in conds.items()}
 
