@@ -32,7 +32,7 @@ def load_builtin_image(name: str) -> Tensor:
         arr = getattr(skdata, name)()
     else:
         raise ValueError(f"unknown built-in image {name!r}; expected one of {TRAIN_IMAGES + HELDOUT_IMAGES}")
-    return torch.from_numpy(np.ascontiguousarray(arr[..., :3])).permute(2, 0, 1).float() / 255.0
+    return torch.from_numpy(np.array(arr[..., :3], dtype=np.float32)).permute(2, 0, 1) / 255.0
 
 
 def read_image(path: str | os.PathLike[str], channels: int = 3) -> Tensor:
