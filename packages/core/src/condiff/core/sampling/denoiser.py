@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, Protocol
 
 import torch
@@ -55,6 +55,10 @@ class ModelDenoiser:
             cond2 = {k: torch.cat([v, v]) if isinstance(v, Tensor) else v for k, v in self.cond.items()}
             drop = torch.cat([torch.zeros(b, dtype=torch.bool), torch.ones(b, dtype=torch.bool)]).to(x.device)
             out2 = self.network(torch.cat([x, x]), torch.cat([t_net, t_net]), **cond2, cond_drop=drop)
-            out_c, out_u = out2[:b], out2[b:]
-            out = out_u + self.guidance * (out_c - out_u)
-        return to_x0_eps(self.parameterization, out.to(x.dtype), x, t, self.process, self.y)
+            out = _map(lambda o: o[b:] + self.guidance * (o[:b] - o[b:]), out2)
+        return to_x0_eps(self.parameterization, _map(lambda o: o.to(x.dtype), out), x, t, self.process, self.y)
+
+
+def _map(fn: Callable[[Tensor], Tensor], out: Tensor | tuple[Tensor, ...]) -> Any:
+    """Apply ``fn`` to a network output or to each head of a multi-head (tuple) output."""
+    return tuple(fn(o) for o in out) if isinstance(out, tuple) else fn(out)
