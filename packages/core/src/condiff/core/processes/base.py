@@ -38,10 +38,10 @@ def expand_like(c: Tensor, x: Tensor) -> Tensor:
 
 
 def _as_time(t: Tensor | float) -> Tensor:
-    t = torch.as_tensor(t)
-    if not torch.is_floating_point(t):
-        t = t.to(torch.get_default_dtype())
-    return t
+    # Python numbers become float64: a time is never rounded to float32 before a coefficient is computed.
+    if not isinstance(t, Tensor):
+        return torch.as_tensor(t, dtype=torch.float64)
+    return t if torch.is_floating_point(t) else t.to(torch.float64)
 
 
 def check_same_shape(name: str, value: Tensor, x: Tensor) -> None:

@@ -63,7 +63,7 @@ def ddim(
     nfe = 0
     for i in range(len(grid) - 1):
         t, t_next = grid[i], grid[i + 1]
-        x0_hat, eps_hat = denoiser(x, t.to(x.dtype).expand(x.shape[0]))
+        x0_hat, eps_hat = denoiser(x, t.expand(x.shape[0]))  # float64 times; networks cast them
         nfe += 1
         x = _ddim_step(process, x, t, t_next, x0_hat.to(x.dtype), eps_hat.to(x.dtype), y, eta, generator)
         if callback is not None:

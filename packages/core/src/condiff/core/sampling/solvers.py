@@ -27,7 +27,7 @@ for _module in (ddim, exponential, stochastic, momentum, wrappers, dpm_solver_v3
 def sample(
     denoiser: Denoiser,
     process: GaussianProcess,
-    x_T: Tensor | None = None,
+    x_T: Tensor | tuple[Tensor, ...] | None = None,
     y: Tensor | None = None,
     *,
     steps: int,
@@ -54,7 +54,8 @@ def sample(
         steps: number of solver steps.
         method: solver name, one of :data:`METHODS`.
         schedule: time-grid name (``logsnr`` or ``uniform``).
-        shape: sample shape when ``x_T`` is ``None``.
+        shape: sample shape when ``x_T`` is ``None`` (tuple states, with a ``ProductProcess``, need ``x_T``
+            and a grid that does not use ``log_snr``, e.g. ``schedule="uniform"``).
         generator: explicit RNG for the prior and any solver noise.
         progress: show a progress bar over the solver steps.
         options: method-specific options (``eta`` for DDIM).
@@ -82,7 +83,7 @@ def sample(
         return METHODS[method](
             denoiser,
             process,
-            x_T.to(dtype),
+            _cast(x_T, dtype),
             grid,
             y,
             generator=generator,
@@ -93,6 +94,11 @@ def sample(
     finally:
         if bar is not None:
             bar.close()
+
+
+def _cast(x: Any, dtype: torch.dtype) -> Any:
+    """Cast a state, or each tensor of a tuple state (GDSS-style systems), to ``dtype``."""
+    return tuple(v.to(dtype) for v in x) if isinstance(x, tuple) else x.to(dtype)
 
 
 def _progress_bar(steps: int, method: str) -> Any:
