@@ -7,7 +7,7 @@ venv="$(bash scripts/setup.sh)"
 export PATH="$venv/bin:$PATH"
 run="${CONDIFF_LOG_DIR:-outputs}/digits/quickstart"
 condiff-train experiment=quickstart trainer.enable_progress_bar="${CONDIFF_PROGRESS:-true}" "$@"
-condiff-sample export_dir="$run/export" num_samples=500 sampler.steps=25 sampler.guidance=2.0
+condiff-sample export_dir="$run/export" num_samples=500 sampler=ddim sampler.steps=25 sampler.guidance=2.0
 condiff-evaluate samples="$run/generated/samples.safetensors"
 echo
 echo "quickstart done: samples $run/generated/samples.png, metrics $run/generated/metrics.json, wandb runs under $run/wandb and $run/generated/wandb"

@@ -16,6 +16,7 @@ def _sample_and_evaluate(run: Path, tmp_path: Path, env: dict[str, str]) -> dict
         "condiff-sample",
         f"export_dir={run / 'export'}",
         "num_samples=500",
+        "sampler=ddim",
         "sampler.steps=25",
         "sampler.guidance=2.0",
         "threads=2",

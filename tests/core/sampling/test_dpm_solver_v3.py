@@ -59,7 +59,7 @@ def test_converges_to_the_exact_pf_ode_solution_and_beats_dpm_solver_pp(name: st
     steps_list = [10, 20, 40]
     errors, baseline = [], []
     for steps in steps_list:
-        kw = dict(steps=steps, method="dpm-solver-v3", dtype=torch.float64, order=2)
+        kw = dict(steps=steps, method="dpm-solver-v3", dtype=torch.float64, order=2, schedule="logsnr")
         res = sample(den.x0_eps, process, x_T, y, statistics=stats, **kw)
         assert res.nfe == steps
         errors.append(_rmse(res.x, exact))

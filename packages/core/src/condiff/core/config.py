@@ -47,7 +47,6 @@ def validate_train_config(cfg: DictConfig) -> None:
     """Check the values the training run depends on before anything is built or written."""
     from condiff.core.parameterization import PARAMETERIZATIONS
     from condiff.core.sampling import METHODS
-    from condiff.core.sampling.grids import GRIDS
 
     _check(cfg, "seed", _is_int, "an integer")
     _check(cfg, "param.name", lambda v: v in PARAMETERIZATIONS, f"one of {PARAMETERIZATIONS}")
@@ -61,7 +60,12 @@ def validate_train_config(cfg: DictConfig) -> None:
     _check(cfg, "trainer.devices", lambda v: _is_int(v) or v == "auto", "an integer or 'auto'")
     validate_sampler_config(cfg, "sampler")
     _check(cfg, "sampler.method", lambda v: v in METHODS, f"one of {sorted(METHODS)}")
-    _check(cfg, "sampler.schedule", lambda v: v in GRIDS, f"one of {GRIDS}")
+
+
+def _is_time_list(v: Any) -> bool:
+    from omegaconf import ListConfig
+
+    return isinstance(v, list | ListConfig) and len(v) >= 2 and all(_is_num(x) for x in v)
 
 
 def validate_sampler_config(cfg: DictConfig, key: str = "sampler") -> None:
@@ -71,7 +75,7 @@ def validate_sampler_config(cfg: DictConfig, key: str = "sampler") -> None:
 
     _check(cfg, f"{key}.steps", lambda v: _is_int(v) and v >= 1, "an integer >= 1")
     _check(cfg, f"{key}.method", lambda v: v in METHODS, f"one of {sorted(METHODS)}")
-    _check(cfg, f"{key}.schedule", lambda v: v in GRIDS, f"one of {GRIDS}")
+    _check(cfg, f"{key}.schedule", lambda v: v in GRIDS or _is_time_list(v), f"one of {GRIDS} or a list of times")
     _check(cfg, f"{key}.guidance", _is_num, "a number")
     if OmegaConf.select(cfg, f"{key}.eta") is not None:
         _check(cfg, f"{key}.eta", lambda v: _is_num(v) and v >= 0, "a number >= 0")
