@@ -344,6 +344,12 @@ def _beats(a: float, ref: float) -> str:
     return "**yes**" if a < ref else "no"
 
 
+def _uses_defaults(cfg: Config) -> bool:
+    """Whether ``cfg`` runs its method with the method's own default options (what ``sample()`` does)."""
+    params = inspect.signature(METHODS[cfg.method]).parameters
+    return all(k in params and params[k].default == v for k, v in cfg.options.items())
+
+
 def accuracy_section(problem: Problem, nfes: tuple[int, ...], quick: bool, log: Callable[[str], None]) -> list[str]:
     configs, skipped = condiff_configs(log)
     condiff_rows, default_row = [], None
@@ -363,7 +369,7 @@ def accuracy_section(problem: Problem, nfes: tuple[int, ...], quick: bool, log: 
                     errs[nfe] = (math.nan, 0)
             row = Row(f"{cfg.label} [{sch}]", errs)
             condiff_rows.append(row)
-            if cfg.method == default_method and not cfg.options and sch == default_schedule:
+            if cfg.method == default_method and sch == default_schedule and _uses_defaults(cfg):
                 default_row = row
         log(f"  condiff {cfg.label} done")
     diff_rows = []

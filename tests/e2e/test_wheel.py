@@ -18,21 +18,14 @@ def test_wheel_carries_configs_and_runs_quickstart_from_anywhere(
     tmp_path: Path, repo_root: Path, cache_dir: Path
 ) -> None:
     dist = tmp_path / "dist"
-    subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "build",
-            "--wheel",
-            "--no-isolation",
-            "--outdir",
-            str(dist),
-            str(repo_root / "packages" / "core"),
-        ],
-        check=True,
-        capture_output=True,
-        text=True,
-    )
+    packages = sorted(p for p in (repo_root / "packages").iterdir() if (p / "pyproject.toml").is_file())
+    for package in packages:  # every package: each one's entry points must resolve from its wheel
+        subprocess.run(
+            [sys.executable, "-m", "build", "--wheel", "--no-isolation", "--outdir", str(dist), str(package)],
+            check=True,
+            capture_output=True,
+            text=True,
+        )
     (wheel,) = dist.glob("condiff_core-*.whl")
     names = zipfile.ZipFile(wheel).namelist()
     assert "condiff/core/configs/train.yaml" in names
@@ -40,6 +33,12 @@ def test_wheel_carries_configs_and_runs_quickstart_from_anywhere(
     assert "condiff/core/configs/task/core/digits.yaml" in names
     assert "hydra_plugins/condiff_searchpath/condiff_searchpath.py" in names
     assert "condiff/__init__.py" not in names
+    assert "condiff/core/configs/task/restoration/rddm_denoise.yaml" not in names  # each wheel its own slice
+    wheels = sorted(dist.glob("*.whl"))
+    assert len(wheels) == len(packages)
+    if (repo_root / "packages" / "restoration").is_dir():
+        (rest,) = dist.glob("condiff_restoration-*.whl")
+        assert "condiff/restoration/configs/task/restoration/rddm_denoise.yaml" in zipfile.ZipFile(rest).namelist()
 
     # A fresh environment; its third-party dependencies come from this one (read-only, via a .pth
     # line, which does not run this environment's editable-install hooks), condiff from the wheel.
@@ -62,7 +61,7 @@ def test_wheel_carries_configs_and_runs_quickstart_from_anywhere(
             "--no-deps",
             "--no-index",
             "-q",
-            str(wheel),
+            *map(str, wheels),
         ],
         check=True,
         capture_output=True,

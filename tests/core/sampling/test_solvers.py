@@ -123,3 +123,23 @@ def test_unknown_method_and_missing_shape_raise() -> None:
         sample(lambda x, t: (x, x), process, torch.zeros(1, 2), steps=2, method="nope")
     with pytest.raises(ValueError, match="shape"):
         sample(lambda x, t: (x, x), process, steps=2)
+
+
+def test_sample_guidance_argument_overrides_the_denoiser_scale() -> None:
+    class Net(torch.nn.Module):
+        def forward(self, x, t, labels=None, cond_drop=None):
+            out = torch.ones_like(x)
+            if cond_drop is not None:
+                out = torch.where(cond_drop.view(-1, 1), torch.zeros_like(x), out)
+            return out
+
+    process = VPProcess("linear")
+    den = ModelDenoiser(Net(), process, "x0", cond={"labels": torch.tensor([1, 2])})
+    x = torch.zeros(2, 3)
+    plain = sample(den, process, x, steps=1, method="ddim", t_start=0.5).x
+    guided = sample(den, process, x, steps=1, method="ddim", t_start=0.5, guidance=3.0).x
+    # x0_hat = 0 + 3 (1 - 0) = 3 with guidance, 1 without; one DDIM step to t_min lands near a(t_min) x0_hat.
+    assert torch.allclose(guided, 3 * plain, rtol=1e-4)
+    assert den.guidance == 1.0  # the caller's denoiser is not modified
+    with pytest.raises(ValueError, match="ModelDenoiser"):
+        sample(lambda x, t: (x, x), process, x, steps=1, guidance=2.0)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -10,7 +11,7 @@ from torch import Tensor
 
 from condiff.core.processes.base import GaussianProcess
 from condiff.core.sampling import ddim, dpm_solver_v3, exponential, momentum, stochastic, wrappers
-from condiff.core.sampling.denoiser import Denoiser
+from condiff.core.sampling.denoiser import Denoiser, ModelDenoiser
 from condiff.core.sampling.grids import time_grid
 from condiff.core.sampling.noise import Generators, randn
 from condiff.core.sampling.types import Samples
@@ -37,6 +38,7 @@ def sample(
     t_start: float | None = None,
     t_end: float | None = None,
     rho: float = 7.0,
+    guidance: float | None = None,
     generator: Generators = None,
     callback: Callable[[int, Tensor, Tensor], None] | None = None,
     return_trajectory: bool = False,
@@ -59,6 +61,8 @@ def sample(
             (bh2, order 2) on the quadratic grid, had the lowest error of any method at 5-20 NFE that
             needs no model statistics in ``benchmarks/solvers.py`` (docs/benchmarks/solvers.md).
         rho: the Karras grid's exponent (``schedule="karras"``).
+        guidance: classifier-free guidance scale ``w`` applied to a :class:`ModelDenoiser`
+            (``out_u + w (out_c - out_u)``); ``None`` keeps the denoiser's own setting.
         shape: sample shape when ``x_T`` is ``None`` (tuple states, with a ``ProductProcess``, need ``x_T``
             and a grid that does not use ``log_snr``, e.g. ``schedule="uniform"``).
         generator: explicit RNG for the prior and any solver noise.
@@ -70,6 +74,10 @@ def sample(
     """
     if method not in METHODS:
         raise ValueError(f"sample: unknown method {method!r}; expected one of {sorted(METHODS)}")
+    if guidance is not None:
+        if not isinstance(denoiser, ModelDenoiser):
+            raise ValueError("sample: guidance needs a ModelDenoiser (a network that takes cond_drop)")
+        denoiser = _with_guidance(denoiser, float(guidance))
     if x_T is None:
         if shape is None:
             raise ValueError("sample: give x_T or shape")
@@ -99,6 +107,12 @@ def sample(
     finally:
         if bar is not None:
             bar.close()
+
+
+def _with_guidance(denoiser: ModelDenoiser, guidance: float) -> ModelDenoiser:
+    out = copy.copy(denoiser)
+    out.guidance = guidance
+    return out
 
 
 def _cast(x: Any, dtype: torch.dtype) -> Any:
