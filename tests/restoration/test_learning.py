@@ -1,64 +1,107 @@
-"""Restoration models trained briefly on the built-in denoising task beat the noisy input on held-out photographs."""
+"""Restoration models trained briefly on the built-in denoising task beat the noisy input on held-out
+photographs, and their fast samplers match the slow ones on the same model."""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
+import torch
 from hydra import compose, initialize_config_dir
+from hydra.utils import instantiate
 
 from condiff.core.config_path import core_config_dir
+from condiff.core.sampling import ModelDenoiser, sample
 from condiff.core.training.run import train
+from condiff.restoration.metrics import psnr
 
 TINY = [
-    "logger=none",
-    "trainer.enable_progress_bar=false",
-    "export=false",
-    "threads=2",
-    "task.datamodule.crop=32",
-    "task.datamodule.batch_size=8",
-    "+task.datamodule.train_length=400",
-    "+task.datamodule.val_items=16",
-    "module.num_val_samples=16",
-    "module.lr=1e-3",
-    "module.warmup_steps=30",
-    "module.ema_decay=0.99",
-    "trainer.check_val_every_n_epoch=1000",
-]
+    "logger=none", "trainer.enable_progress_bar=false", "export=false", "threads=2",
+    "task.datamodule.crop=32", "task.datamodule.batch_size=8", "+task.datamodule.train_length=400",
+    "+task.datamodule.val_items=16", "module.num_val_samples=16", "module.lr=1e-3", "module.warmup_steps=30",
+    "module.ema_decay=0.99", "trainer.check_val_every_n_epoch=1000", "trainer.max_steps=300",
+]  # fmt: skip
 
 
-def _train(tmp: Path, *overrides: str) -> dict[str, float]:
+def _train(tmp: Path, *overrides: str) -> dict[str, Any]:
     with initialize_config_dir(config_dir=str(core_config_dir()), version_base="1.3"):
         cfg = compose("train", overrides=[f"paths.output_dir={tmp}", *TINY, *overrides])
-    return train(cfg)["metrics"]
+    result = train(cfg)
+    result["cfg"] = cfg
+    return result
 
 
-@pytest.mark.slow
-def test_rddm_denoises_held_out_photographs(tmp_path: Path) -> None:
-    m = _train(
-        tmp_path,
+def _restore_psnr(result: dict[str, Any], method: str, steps: int, **options: Any) -> float:
+    """Mean held-out PSNR (RGB) of the trained EMA model with one sampler configuration."""
+    module, cfg = result["module"], result["cfg"]
+    batch = next(instantiate(cfg.task.datamodule).sampling_batches(16, 16))
+    den = ModelDenoiser(
+        module.ema_network.eval(), module.process, module.parameterization, y=batch["y"], cond=batch["cond"]
+    )
+    with torch.no_grad():
+        x = sample(
+            den,
+            module.process,
+            y=batch["y"],
+            shape=batch["shape"],
+            steps=steps,
+            method=method,
+            generator=torch.Generator().manual_seed(0),
+            **options,
+        ).x
+    return psnr((x + 1) / 2, (batch["reference"] + 1) / 2).mean().item()
+
+
+@pytest.fixture(scope="module")
+def rddm(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    return _train(
+        tmp_path_factory.mktemp("rddm"),
         "experiment=restoration/rddm_denoise",
-        "trainer.max_steps=300",
         "task.network.backbone.base_channels=16",
         "task.network.backbone.channel_mults=[1,2]",
     )
+
+
+@pytest.fixture(scope="module")
+def irsde(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    # The paper's noise prediction needs a long budget: x0 = (x - b y - s eps)/a multiplies its errors
+    # by s/a (~10 near T for this process). Data prediction learns in a CI budget (docs/restoration.md).
+    return _train(
+        tmp_path_factory.mktemp("irsde"),
+        "experiment=restoration/irsde_denoise",
+        "param=x0",
+        "loss=mse",
+        "task.network.base_channels=16",
+        "task.network.channel_mults=[1,2]",
+    )
+
+
+@pytest.mark.slow
+def test_rddm_denoises_held_out_photographs(rddm: dict[str, Any]) -> None:
+    m = rddm["metrics"]
     # Noisy input (sigma 25): ~20.5 dB RGB on these tiles; a brief run gains several dB.
     assert m["val/psnr_rgb"] > m["val/input_psnr_rgb"] + 2.0, m
     assert m["val/ssim_rgb"] > m["val/input_ssim_rgb"], m
 
 
 @pytest.mark.slow
-def test_irsde_with_data_prediction_denoises_held_out_photographs(tmp_path: Path) -> None:
-    # The paper's noise prediction needs a long budget: x0 = (x - b y - s eps)/a multiplies its errors
-    # by s/a (~10 near T for this process). Data prediction learns in a CI budget (docs/restoration.md).
-    m = _train(
-        tmp_path,
-        "experiment=restoration/irsde_denoise",
-        "param=x0",
-        "loss=mse",
-        "trainer.max_steps=300",
-        "task.network.base_channels=16",
-        "task.network.channel_mults=[1,2]",
-    )
+def test_rddm_at_5_steps_is_within_0_2_db_of_50_steps(rddm: dict[str, Any]) -> None:
+    five = _restore_psnr(rddm, "ddim", 5, schedule="uniform")
+    fifty = _restore_psnr(rddm, "ddim", 50, schedule="uniform")
+    assert five >= fifty - 0.2, (five, fifty)
+
+
+@pytest.mark.slow
+def test_irsde_denoises_held_out_photographs(irsde: dict[str, Any]) -> None:
+    m = irsde["metrics"]
     assert m["val/psnr_rgb"] > m["val/input_psnr_rgb"] + 2.0, m
     assert m["val/ssim_rgb"] > m["val/input_ssim_rgb"], m
+
+
+@pytest.mark.slow
+def test_mr_sampler_at_10_nfe_is_within_0_1_db_of_euler_maruyama_at_100(irsde: dict[str, Any]) -> None:
+    em = _restore_psnr(irsde, "euler-maruyama", 100, schedule="uniform")
+    mrs = _restore_psnr(irsde, "mrs", 10, order=2, schedule="logsnr")
+    assert mrs >= em - 0.1, (mrs, em)
+    assert em > 22.0, em  # both restore: the noisy input is ~20.5 dB
