@@ -1,5 +1,6 @@
-"""Restoration backbones: two-head wrappers for RDDM and NAFNet."""
+"""Restoration backbones: NAFNet and the two-head wrappers of RDDM."""
 
 from condiff.restoration.networks.heads import SharedEncoderTwoHeads, TwoNetworks
+from condiff.restoration.networks.nafnet import ConditionalNAFNet
 
-__all__ = ["SharedEncoderTwoHeads", "TwoNetworks"]
+__all__ = ["ConditionalNAFNet", "SharedEncoderTwoHeads", "TwoNetworks"]
