@@ -8,7 +8,7 @@ from typing import Any
 
 import hydra
 import torch
-from omegaconf import DictConfig
+from omegaconf import DictConfig, OmegaConf
 from safetensors.torch import save_file
 
 from condiff.core.checkpoint import publish
@@ -34,6 +34,8 @@ def generate_from_export(cfg: DictConfig) -> dict[str, Any]:
     device = torch.device(cfg.device)
     network = load_exported_weights(instantiate_node(ecfg, "task.network"), export_dir).to(device).eval()
     process = instantiate_node(ecfg, "sde")
+    if cfg.get("input_dir"):
+        return _restore_folder(cfg, ecfg, network, process, device)
     datamodule = instantiate_node(ecfg, "task.datamodule")
     opts = sampler_options(cfg)
     guidance = float(opts.pop("guidance", 1.0))
@@ -74,6 +76,30 @@ def generate_from_export(cfg: DictConfig) -> dict[str, Any]:
     if png:
         print(f"sample grid:     {png}", flush=True)
     return {"samples_path": out_dir / SAMPLES_FILE, "samples": samples, "nfe": nfe}
+
+
+def _restore_folder(
+    cfg: DictConfig, ecfg: DictConfig, network: torch.nn.Module, process: Any, device: torch.device
+) -> dict[str, Any]:
+    """Apply the task's folder restorer (``task.folder_restorer``) to the user's ``input_dir``."""
+    if OmegaConf.select(ecfg, "task.folder_restorer") is None:
+        raise ConfigError(f"config key 'input_dir': task {ecfg.task.name!r} cannot process a folder of user files")
+    restorer = instantiate_node(ecfg, "task.folder_restorer")
+    out_dir = Path(cfg.out_dir).resolve()
+    result = restorer(
+        network,
+        process,
+        ecfg.param.name,
+        cfg.input_dir,
+        out_dir,
+        cfg.get("gt_dir"),
+        sampler_options(cfg),
+        torch.Generator(device=device).manual_seed(int(cfg.seed)),
+    )
+    print(f"restored:        {result['restored']} images into {out_dir}", flush=True)
+    if result.get("metrics"):
+        print(f"metrics:         {out_dir / 'metrics.csv'}  (mean: {result['metrics']})", flush=True)
+    return result
 
 
 @hydra.main(version_base="1.3", config_path=None, config_name="sample")
