@@ -45,3 +45,22 @@ def test_experiment_composes_and_one_training_batch_runs(experiment: str) -> Non
 def test_task_composes_with_its_name(task: str) -> None:
     cfg = _compose(f"task={task}")
     assert cfg.task.name == Path(task).name
+
+
+SAMPLERS = sorted(p.stem for p in (CONFIGS / "sampler").glob("*.yaml"))
+
+
+@pytest.mark.parametrize("sampler", SAMPLERS)
+def test_every_sampler_config_runs_on_the_quickstart_model(sampler: str) -> None:
+    from condiff.core.config import sampler_options
+    from condiff.core.sampling import ModelDenoiser, sample
+
+    cfg = _compose("experiment=quickstart", f"sampler={sampler}", "sampler.steps=3")
+    validate_train_config(cfg)
+    module = build_module(cfg)
+    opts = sampler_options(cfg)
+    guidance = opts.pop("guidance")
+    den = ModelDenoiser(module.ema_network, module.process, module.parameterization,
+                        cond={"labels": torch.arange(4)}, guidance=guidance)  # fmt: skip
+    res = sample(den, module.process, shape=(4, 1, 8, 8), generator=torch.Generator().manual_seed(0), **opts)
+    assert bool(torch.isfinite(res.x).all()), sampler

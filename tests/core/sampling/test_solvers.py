@@ -143,3 +143,26 @@ def test_sample_guidance_argument_overrides_the_denoiser_scale() -> None:
     assert den.guidance == 1.0  # the caller's denoiser is not modified
     with pytest.raises(ValueError, match="ModelDenoiser"):
         sample(lambda x, t: (x, x), process, x, steps=1, guidance=2.0)
+
+
+def test_posterior_sampler_is_the_irsde_optimal_reverse_state_plus_posterior_noise() -> None:
+    from condiff.core.losses import optimal_reverse_state
+    from condiff.core.processes import MeanRevertingProcess
+
+    process = MeanRevertingProcess()
+    g = torch.Generator().manual_seed(0)
+    x, x0_hat, y = (torch.randn(5, 3, generator=g, dtype=torch.float64) for _ in range(3))
+    t, t_next = 0.6, 0.4
+
+    def den(xx, tt):
+        return x0_hat, process.eps_from_x0(xx, tt, x0_hat, y)
+
+    res = sample(den, process, x, y, steps=1, method="posterior", schedule=[t, t_next],
+                 generator=torch.Generator().manual_seed(7), dtype=torch.float64)  # fmt: skip
+    tt, tn = torch.full((5,), t, dtype=torch.float64), torch.full((5,), t_next, dtype=torch.float64)
+    mean = optimal_reverse_state(process, x, x0_hat, tt, tn, y)
+    c, n = process.coefficients64(torch.tensor(t)), process.coefficients64(torch.tensor(t_next))
+    var = n.s**2 * (1 - (c.a * n.s / (n.a * c.s)) ** 2)
+    z = torch.randn(5, 3, generator=torch.Generator().manual_seed(7), dtype=torch.float64)
+    assert res.nfe == 1
+    torch.testing.assert_close(res.x, mean + var.sqrt() * z)

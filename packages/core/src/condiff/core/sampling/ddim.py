@@ -73,4 +73,26 @@ def ddim(
     return Samples(x=x, nfe=nfe, trajectory=traj)
 
 
-METHODS: dict[str, Callable[..., Samples]] = {"ddim": ddim}
+def posterior(
+    denoiser: Denoiser,
+    process: GaussianProcess,
+    x: Tensor,
+    grid: Tensor,
+    y: Tensor | None = None,
+    *,
+    generator: Generators = None,
+    callback: Callable[[int, Tensor, Tensor], None] | None = None,
+    return_trajectory: bool = False,
+) -> Samples:
+    """Ancestral sampling from the exact Gaussian posterior ``q(x_t' | x_t, x0 = x0_hat, y)``.
+
+    IR-SDE's "analytic posterior" sampler (Luo et al. 2023, Sec. 3.3: the optimum reverse state
+    plus the posterior noise) for any process: mean ``m' + (a/a') (s'^2/s^2) (x_t - m)``,
+    variance ``s'^2 (1 - (a s'/(a' s))^2)``, which is exactly DDIM with ``eta = 1`` (Song et al.
+    2021 show the same for DDPM).
+    """
+    return ddim(denoiser, process, x, grid, y, eta=1.0, generator=generator, callback=callback,
+                return_trajectory=return_trajectory)  # fmt: skip
+
+
+METHODS: dict[str, Callable[..., Samples]] = {"ddim": ddim, "posterior": posterior}
