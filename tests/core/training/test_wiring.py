@@ -35,8 +35,22 @@ def test_every_sde_config_builds_a_valid_process(sde: str, tmp_path: Path) -> No
 
 
 @pytest.mark.parametrize("loss", LOSSES)
-def test_every_loss_config_instantiates(loss: str, tmp_path: Path) -> None:
-    assert callable(instantiate(_compose(tmp_path, f"loss={loss}").loss))
+def test_every_loss_config_is_minimal_at_the_exact_prediction(loss: str, tmp_path: Path) -> None:
+    from condiff.core.parameterization import from_x0_eps
+    from condiff.core.processes import MeanRevertingProcess
+
+    loss_fn = instantiate(_compose(tmp_path, f"loss={loss}").loss)
+    process = MeanRevertingProcess()
+    g = torch.Generator().manual_seed(0)
+    x0, eps, y = (torch.randn(16, 1, 4, 4, generator=g, dtype=torch.float64) for _ in range(3))
+    t = torch.rand(16, generator=g, dtype=torch.float64) * 0.9 + 0.05
+    kind = "residual_eps" if loss == "rddm" else "eps"
+    exact = from_x0_eps(kind, x0, eps, t=t, process=process, y=y)
+    wrong = tuple(o + 1.0 for o in exact) if isinstance(exact, tuple) else exact + 1.0
+    at_exact = loss_fn(process, kind, exact, x0, eps, t, y).mean().item()
+    off = loss_fn(process, kind, wrong, x0, eps, t, y).mean().item()
+    # Zero for the regression losses; IR-SDE's ML loss keeps the O(dt^2) residual of its one Euler step.
+    assert at_exact < 0.1 * off, (at_exact, off)
 
 
 @pytest.mark.parametrize(
