@@ -8,7 +8,7 @@ from torch import nn
 
 from condiff.core.analytic import GaussianMixture
 from condiff.core.losses import RegressionLoss, ResidualNoiseLoss
-from condiff.core.parameterization import PARAMETERIZATIONS, from_x0_eps, regression_target, to_x0_eps
+from condiff.core.parameterization import PARAMETERIZATIONS, TWO_HEADS, from_x0_eps, regression_target, to_x0_eps
 from condiff.core.processes import (
     BrownianBridgeProcess,
     CondOTProcess,
@@ -113,6 +113,10 @@ def test_residual_kinds_need_y_and_bad_outputs_are_rejected() -> None:
         regression_target("residual_eps", x0, eps)
     with pytest.raises(ValueError, match="tuple output"):
         to_x0_eps("residual_eps", x0, x, t, p, y)
+    with pytest.raises(ValueError, match=r"tuple output \(x0, eps\)"):
+        to_x0_eps("x0_eps", x0, x, t, p, y)
+    with pytest.raises(ValueError, match="two-head"):
+        ResidualNoiseLoss()(p, "x0", x0, x0, eps, t, y)
     with pytest.raises(ValueError, match="shape of x"):
         to_x0_eps("eps", eps[:, :2], x, t, p, y)
     with pytest.raises(ValueError, match="pass process= and t="):
@@ -155,8 +159,8 @@ def test_a_small_mlp_learns_the_analytic_denoiser_in_every_parameterization(kind
     residual = kind in ("residual", "residual_eps")
     p = ResidualProcess(t_min=0.05, T=0.9) if residual else VPProcess("cosine", t_min=0.05, T=0.9)
     y = Y if residual else None
-    net = _TinyNet(heads=2 if kind == "residual_eps" else 1)
-    loss_fn = ResidualNoiseLoss(norm="l2") if kind == "residual_eps" else RegressionLoss("l2")
+    net = _TinyNet(heads=2 if kind in TWO_HEADS else 1)
+    loss_fn = ResidualNoiseLoss(norm="l2") if kind in TWO_HEADS else RegressionLoss("l2")
     opt = torch.optim.Adam(net.parameters(), lr=3e-3)
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, 1500)
     g = torch.Generator().manual_seed(1)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor
 
-from condiff.core.parameterization import Output, regression_target, to_x0_eps
+from condiff.core.parameterization import TWO_HEADS, Output, regression_target, to_x0_eps
 from condiff.core.processes.base import GaussianProcess, expand_like
 
 __all__ = [
@@ -80,11 +80,12 @@ class RegressionLoss:
 
 @dataclass(frozen=True)
 class ResidualNoiseLoss:
-    """RDDM's multi-target loss on the two heads (Liu et al. 2024, eq. 12-13, ``pred_res_noise``).
+    """RDDM's multi-target loss on two heads (Liu et al. 2024, eqs. 12-13).
 
-    ``L = w_res |res_hat - (y - x0)| + w_eps |eps_hat - eps|`` (L1 by default, as in the
-    RDDM code); the output is the tuple ``(res_hat, eps_hat)`` of parameterization
-    ``residual_eps``.
+    ``L = w_1 |o_1 - g_1| + w_eps |eps_hat - eps|`` (L1 by default, as in the RDDM code) for
+    the tuple output ``(o_1, eps_hat)`` of parameterization ``residual_eps`` (``pred_res_noise``:
+    ``g_1 = y - x0``) or ``x0_eps`` (``pred_x0_noise``: ``g_1 = x0``). ``residual_weight`` is
+    ``w_1``; a zero weight trains one head only.
     """
 
     norm: str = "l1"
@@ -106,12 +107,16 @@ class ResidualNoiseLoss:
         t: Tensor,
         y: Tensor | None = None,
     ) -> Tensor:
-        if parameterization != "residual_eps" or not isinstance(output, tuple):
-            raise ValueError("ResidualNoiseLoss: needs parameterization 'residual_eps' and a (residual, eps) output")
-        if y is None:
+        if parameterization not in TWO_HEADS or not isinstance(output, tuple):
+            raise ValueError(
+                f"ResidualNoiseLoss: needs a two-head parameterization {TWO_HEADS} and a tuple output, "
+                f"got {parameterization!r}"
+            )
+        if parameterization == "residual_eps" and y is None:
             raise ValueError("ResidualNoiseLoss: the residual y - x0 needs the condition y")
-        res_hat, eps_hat = output
-        return self.residual_weight * _per_sample(res_hat - (y - x0), self.norm) + self.noise_weight * _per_sample(
+        first, eps_hat = output
+        target = x0 if parameterization == "x0_eps" else y - x0  # type: ignore[operator]
+        return self.residual_weight * _per_sample(first - target, self.norm) + self.noise_weight * _per_sample(
             eps_hat - eps, self.norm
         )
 

@@ -11,6 +11,7 @@ parameterization is an invertible linear map of ``(x0, eps)`` at fixed ``(x, t, 
 | ``score`` | ``grad log p(x | x0, y) = -eps / s`` | ``eps = -s o``, ``x0 = (r + s^2 o) / a`` |
 | ``residual`` | ``y - x0`` (RDDM) | ``x0 = y - o``, ``eps = (r - a x0) / s`` |
 | ``residual_eps`` | tuple ``(y - x0, eps)`` (RDDM's two heads) | ``x0 = y - o[0]``, ``eps = o[1]`` |
+| ``x0_eps`` | tuple ``(x0, eps)`` (RDDM's ``pred_x0_noise``) | ``x0 = o[0]``, ``eps = o[1]`` |
 | ``flow`` | ``dx/dt = a' x0 + b' y + s' eps`` | solve ``[[a, s], [a', s']] (x0, eps) = (r, o - b' y)`` |
 
 ``v`` is Salimans & Ho's (2022) ``v = alpha eps - sigma x0`` for VP (``a^2 + s^2 = 1``): the
@@ -31,7 +32,8 @@ from condiff.core.processes.base import (
     expand_like,
 )
 
-PARAMETERIZATIONS = ("eps", "x0", "v", "score", "residual", "residual_eps", "flow")
+PARAMETERIZATIONS = ("eps", "x0", "v", "score", "residual", "residual_eps", "x0_eps", "flow")
+TWO_HEADS = ("residual_eps", "x0_eps")
 _NEEDS_Y = ("residual", "residual_eps")
 
 Output = Tensor | tuple[Tensor, Tensor]
@@ -67,7 +69,7 @@ def to_x0_eps(
 
     Args:
         kind: one of :data:`PARAMETERIZATIONS`.
-        output: ``(B, ...)`` shaped like ``x``; for ``residual_eps`` a tuple of two such tensors.
+        output: ``(B, ...)`` shaped like ``x``; for the two-head kinds a tuple of two such tensors.
         x: ``(B, ...)`` state at time ``t``.
         t: ``(B,)`` or ``()`` times.
         process: the path ``x = a x0 + b y + s eps``.
@@ -78,12 +80,13 @@ def to_x0_eps(
     """
     check_parameterization(kind)
     check_condition(y, x)
-    if kind == "residual_eps":
+    if kind in TWO_HEADS:
+        first = "residual" if kind == "residual_eps" else "x0"
         if not isinstance(output, tuple) or len(output) != 2:
-            raise ValueError("parameterization 'residual_eps' expects a tuple output (residual, eps)")
-        check_same_shape("residual head", output[0], x)
+            raise ValueError(f"parameterization {kind!r} expects a tuple output ({first}, eps)")
+        check_same_shape(f"{first} head", output[0], x)
         check_same_shape("eps head", output[1], x)
-        return _require_y(kind, y) - output[0], output[1]
+        return (_require_y(kind, y) - output[0] if kind == "residual_eps" else output[0]), output[1]
     if isinstance(output, tuple):
         raise ValueError(f"parameterization {kind!r} expects a tensor output, got a tuple")
     check_same_shape(f"{kind} output", output, x)
@@ -137,6 +140,8 @@ def from_x0_eps(
         return _require_y(kind, y) - x0
     if kind == "residual_eps":
         return _require_y(kind, y) - x0, eps
+    if kind == "x0_eps":
+        return x0, eps
     if process is None or t is None:
         raise ValueError(f"parameterization {kind!r} depends on the process and the time: pass process= and t=")
     a, _, s, da, db, ds = _coefs(process, t, x0)

@@ -15,8 +15,9 @@ from condiff.core.checkpoint import publish
 from condiff.core.cli.errors import run_reporting_errors
 from condiff.core.config import instantiate_node, sampler_options, validate_sampler_config
 from condiff.core.errors import ConfigError
-from condiff.core.export import load_exported_config, load_exported_weights
+from condiff.core.export import WEIGHTS_FILE, exported_process_constants, load_exported_config, load_exported_weights
 from condiff.core.logging.media import image_grid, save_png
+from condiff.core.processes.constants import check_process_constants, process_constants
 from condiff.core.sampling import ModelDenoiser, sample
 
 SAMPLES_FILE = "samples.safetensors"
@@ -33,10 +34,12 @@ def generate_from_export(cfg: DictConfig) -> dict[str, Any]:
     ecfg = load_exported_config(export_dir)
     device = torch.device(cfg.device)
     network = load_exported_weights(instantiate_node(ecfg, "task.network"), export_dir).to(device).eval()
-    process = instantiate_node(ecfg, "sde")
+    process = sampling_process(cfg, ecfg, network, export_dir)
     if cfg.get("input_dir"):
         return _restore_folder(cfg, ecfg, network, process, device)
     datamodule = instantiate_node(ecfg, "task.datamodule")
+    if OmegaConf.select(ecfg, "task.sample_writer") is not None:
+        return _write_with_task(cfg, ecfg, network, process, datamodule, export_dir, device)
     opts = sampler_options(cfg)
     guidance = float(opts.pop("guidance", 1.0))
     g = torch.Generator(device=device).manual_seed(int(cfg.seed))
@@ -76,6 +79,78 @@ def generate_from_export(cfg: DictConfig) -> dict[str, Any]:
     if png:
         print(f"sample grid:     {png}", flush=True)
     return {"samples_path": out_dir / SAMPLES_FILE, "samples": samples, "nfe": nfe}
+
+
+def sampling_process(cfg: DictConfig, ecfg: DictConfig, network: torch.nn.Module, export_dir: Path) -> Any:
+    """The process to sample with: the trained one, checked against every override of the sampling config.
+
+    The export stores the training process's constants (:func:`~condiff.core.export.exported_process_constants`);
+    an ``sde`` node or a sampler option in ``cfg`` that disagrees with them is a :class:`ConfigError`, not a
+    silent no-op. ``sampling_path`` (a mapping of process keys) samples along another path on purpose, for
+    networks that declare it valid (``network.path_independent``, keys in ``network.path_free_keys``, e.g.
+    RDDM's partially path-independent generation with ``TwoNetworks(time_input="coefficients")``).
+    """
+    stored = exported_process_constants(export_dir)
+    where = str(export_dir / WEIGHTS_FILE)
+    process = instantiate_node(ecfg, "sde")
+    if stored is not None:
+        check_process_constants(stored, process, where)
+    trained = process_constants(process)
+    if OmegaConf.select(cfg, "sde") is not None:
+        merged = OmegaConf.merge(ecfg.sde, cfg.sde)
+        check_process_constants(trained, instantiate_node(OmegaConf.create({"sde": merged}), "sde"), where)
+    for key, value in (OmegaConf.to_container(cfg.sampler, resolve=True) or {}).items():  # type: ignore[union-attr]
+        if key in trained and key != "class":
+            if value != trained[key]:
+                raise ConfigError(
+                    f"config key 'sampler.{key}' = {value!r} disagrees with the trained process ({key} = "
+                    f"{trained[key]!r}, stored in {where}); the sampler cannot change the process"
+                )
+            raise ConfigError(f"config key 'sampler.{key}' is a process constant, not a sampler option: remove it")
+    path = OmegaConf.select(cfg, "sampling_path")
+    if path is None:
+        return process
+    if not getattr(network, "path_independent", False):
+        raise ConfigError(
+            f"config key 'sampling_path': network {type(network).__name__} is conditioned on t, so it is only valid "
+            "on its training path (RDDM's path-independent sampling needs TwoNetworks with time_input=coefficients)"
+        )
+    free = set(getattr(network, "path_free_keys", ()))
+    extra = sorted(set(path) - free)
+    if extra:
+        raise ConfigError(f"config key 'sampling_path': {extra} cannot change; only {sorted(free)} may")
+    new = instantiate_node(OmegaConf.create({"sde": OmegaConf.merge(ecfg.sde, path)}), "sde")
+    network.follow(new)  # type: ignore[operator]
+    return new
+
+
+def _write_with_task(
+    cfg: DictConfig,
+    ecfg: DictConfig,
+    network: torch.nn.Module,
+    process: Any,
+    datamodule: Any,
+    export_dir: Path,
+    device: torch.device,
+) -> dict[str, Any]:
+    """Sample with the task's own writer (``task.sample_writer``; e.g. GDSS's graphs on a tuple state).
+
+    The writer draws ``num_samples`` samples and writes them to ``out_dir`` (its own formats plus a
+    ``samples.safetensors`` that ``condiff-evaluate`` reads); it returns a summary mapping.
+    """
+    writer = instantiate_node(ecfg, "task.sample_writer")
+    return writer(
+        network=network,
+        process=process,
+        parameterization=ecfg.param.name,
+        datamodule=datamodule,
+        options=sampler_options(cfg),
+        num_samples=int(cfg.num_samples),
+        batch_size=int(cfg.batch_size),
+        generator=torch.Generator(device=device).manual_seed(int(cfg.seed)),
+        out_dir=Path(cfg.out_dir).resolve(),
+        export_dir=export_dir,
+    )
 
 
 def _restore_folder(

@@ -1,4 +1,4 @@
-"""A small conditional UNet (DDPM / ADM style) for images."""
+"""A conditional UNet (DDPM / ADM style) for images: configurable width, depth and self-attention."""
 
 from __future__ import annotations
 
@@ -35,8 +35,49 @@ class ResBlock(nn.Module):
         return self.skip(x) + h
 
 
+class SelfAttention(nn.Module):
+    """Multi-head self-attention over the ``H W`` positions with a residual connection (ADM's AttentionBlock).
+
+    The output projection starts at zero, so an added block is the identity at initialisation.
+    """
+
+    def __init__(self, ch: int, heads: int = 1) -> None:
+        super().__init__()
+        if ch % heads:
+            raise ValueError(f"SelfAttention: channels {ch} not divisible by heads {heads}")
+        self.heads = heads
+        self.norm = _norm(ch)
+        self.qkv = nn.Conv2d(ch, 3 * ch, 1)
+        self.proj = nn.Conv2d(ch, ch, 1)
+        nn.init.zeros_(self.proj.weight)
+        nn.init.zeros_(self.proj.bias)  # type: ignore[arg-type]
+
+    def forward(self, x: Tensor) -> Tensor:
+        b, c, h, w = x.shape
+        q, k, v = self.qkv(self.norm(x)).reshape(b, 3, self.heads, c // self.heads, h * w).transpose(-1, -2).unbind(1)
+        out = nn.functional.scaled_dot_product_attention(q, k, v)  # (B, heads, HW, C/heads)
+        return x + self.proj(out.transpose(-1, -2).reshape(b, c, h, w))
+
+
+class _Stage(nn.Module):
+    """A ResBlock optionally followed by self-attention."""
+
+    def __init__(self, cin: int, cout: int, emb_dim: int, dropout: float, attention: bool, heads: int) -> None:
+        super().__init__()
+        self.block = ResBlock(cin, cout, emb_dim, dropout)
+        self.attn = SelfAttention(cout, heads) if attention else None
+
+    def forward(self, x: Tensor, emb: Tensor) -> Tensor:
+        h = self.block(x, emb)
+        return h if self.attn is None else self.attn(h)
+
+
 class ConditionalUNet(nn.Module):
-    """UNet ``(x, t, labels) -> output`` with one ResBlock per level and optional class conditioning.
+    """UNet ``(x, t, labels) -> output`` (DDPM / ADM style) with optional class and image conditioning.
+
+    Each level has ``num_res_blocks`` ResBlocks on the way down and as many on the way up, each
+    up block taking the matching down block's output as a skip connection; self-attention
+    follows the blocks of the levels in ``attention_levels`` and the middle block if ``mid_attention``.
 
     Args:
         in_channels: channels of ``x``.
@@ -46,6 +87,10 @@ class ConditionalUNet(nn.Module):
         num_classes: number of class labels (0 for unconditional).
         cond_channels: channels of an image condition concatenated to ``x`` (0 for none).
         dropout: dropout inside the blocks.
+        num_res_blocks: ResBlocks per level (depth).
+        attention_levels: indices of the levels (0 = full resolution) with self-attention.
+        mid_attention: self-attention in the middle block.
+        attention_heads: heads of every attention block.
     """
 
     def __init__(
@@ -57,9 +102,18 @@ class ConditionalUNet(nn.Module):
         num_classes: int = 0,
         cond_channels: int = 0,
         dropout: float = 0.0,
+        num_res_blocks: int = 1,
+        attention_levels: tuple[int, ...] | list[int] = (),
+        mid_attention: bool = False,
+        attention_heads: int = 1,
     ) -> None:
         super().__init__()
         out_channels = out_channels or in_channels
+        if num_res_blocks < 1:
+            raise ValueError(f"ConditionalUNet: num_res_blocks must be >= 1, got {num_res_blocks}")
+        bad = [lvl for lvl in attention_levels if not 0 <= lvl < len(channel_mults)]
+        if bad:
+            raise ValueError(f"ConditionalUNet: attention_levels {bad} outside the {len(channel_mults)} levels")
         emb_dim = 4 * base_channels
         self.in_channels = in_channels
         self.cond_channels = cond_channels
@@ -71,15 +125,23 @@ class ConditionalUNet(nn.Module):
         self.downsample = nn.ModuleList()
         c = chans[0]
         for i, ch in enumerate(chans):
-            self.down.append(ResBlock(c, ch, emb_dim, dropout))
-            c = ch
+            attn = i in attention_levels
+            stages = []
+            for _ in range(num_res_blocks):
+                stages.append(_Stage(c, ch, emb_dim, dropout, attn, attention_heads))
+                c = ch
+            self.down.append(nn.ModuleList(stages))
             self.downsample.append(nn.Conv2d(c, c, 3, stride=2, padding=1) if i < len(chans) - 1 else nn.Identity())
-        self.mid = ResBlock(c, c, emb_dim, dropout)
+        self.mid = _Stage(c, c, emb_dim, dropout, mid_attention, attention_heads)
         self.up = nn.ModuleList()
         self.upsample = nn.ModuleList()
         for i, ch in reversed(list(enumerate(chans))):
-            self.up.append(ResBlock(c + ch, ch, emb_dim, dropout))
-            c = ch
+            attn = i in attention_levels
+            stages = []
+            for _ in range(num_res_blocks):
+                stages.append(_Stage(c + ch, ch, emb_dim, dropout, attn, attention_heads))
+                c = ch
+            self.up.append(nn.ModuleList(stages))
             self.upsample.append(nn.Upsample(scale_factor=2, mode="nearest") if i > 0 else nn.Identity())
         self.out = nn.Sequential(_norm(c), nn.SiLU(), nn.Conv2d(c, out_channels, 3, padding=1))
         self._levels = len(chans)
@@ -109,12 +171,14 @@ class ConditionalUNet(nn.Module):
             x = torch.cat([x, cond_image.to(x.dtype)], dim=1)
         h = self.inp(x)
         skips = []
-        for block, down in zip(self.down, self.downsample, strict=True):
-            h = block(h, emb)
-            skips.append(h)
+        for stages, down in zip(self.down, self.downsample, strict=True):
+            for stage in stages:  # type: ignore[attr-defined]
+                h = stage(h, emb)
+                skips.append(h)
             h = down(h)
         h = self.mid(h, emb)
-        for block, up in zip(self.up, self.upsample, strict=True):
-            h = block(torch.cat([h, skips.pop()], dim=1), emb)
+        for stages, up in zip(self.up, self.upsample, strict=True):
+            for stage in stages:  # type: ignore[attr-defined]
+                h = stage(torch.cat([h, skips.pop()], dim=1), emb)
             h = up(h)
         return self.out(h)

@@ -18,6 +18,7 @@ from condiff.core.logging.media import image_grid, log_image_grid, save_png
 from condiff.core.losses import RegressionLoss, uniform_time
 from condiff.core.parameterization import check_parameterization
 from condiff.core.processes.base import GaussianProcess
+from condiff.core.processes.constants import check_process_constants, process_constants
 from condiff.core.sampling import ModelDenoiser, sample
 from condiff.core.training.ema import ema_decay_at, ema_update_
 from condiff.core.training.schedule import WarmupCosine
@@ -241,6 +242,7 @@ class DiffusionModule(L.LightningModule):
 
     # -- checkpoints ---------------------------------------------------------------
     def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        checkpoint["condiff_process"] = process_constants(self.process)
         np_state: tuple[Any, ...] = tuple(np.random.get_state(legacy=True))  # noqa: NPY002 (the global state must resume)
         checkpoint["condiff_rng"] = {
             "torch": torch.get_rng_state(),
@@ -262,6 +264,8 @@ class DiffusionModule(L.LightningModule):
             raise CheckpointError(
                 f"{path or 'checkpoint'}: no EMA weights (ema_network.*) found; cannot resume exactly"
             )
+        if "condiff_process" in checkpoint:
+            check_process_constants(checkpoint["condiff_process"], self.process, str(path or "checkpoint"))
         rng = checkpoint.get("condiff_rng")
         if rng is None:
             raise CheckpointError(

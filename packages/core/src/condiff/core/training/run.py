@@ -8,6 +8,7 @@ from typing import Any
 
 import lightning as L
 import torch
+from hydra.utils import get_class
 from omegaconf import DictConfig, OmegaConf
 
 from condiff.core.checkpoint import AtomicCheckpointIO
@@ -28,8 +29,10 @@ def build_module(cfg: DictConfig) -> DiffusionModule:
     evaluator = instantiate_node(cfg, "task.evaluator") if OmegaConf.select(cfg, "task.evaluator") else None
     module_kwargs = OmegaConf.to_container(cfg.module, resolve=True)
     assert isinstance(module_kwargs, dict)
+    # A task may name a DiffusionModule subclass (e.g. GDSS's tuple state); the default is the core module.
+    cls = _module_class(OmegaConf.select(cfg, "task.module_class"))
     try:
-        return DiffusionModule(
+        return cls(
             network=network,
             process=instantiate_node(cfg, "sde"),
             parameterization=cfg.param.name,
@@ -43,6 +46,20 @@ def build_module(cfg: DictConfig) -> DiffusionModule:
         from condiff.core.errors import ConfigError
 
         raise ConfigError(f"config key 'module': {e}") from e
+
+
+def _module_class(path: str | None) -> type[DiffusionModule]:
+    if not path:
+        return DiffusionModule
+    from condiff.core.errors import ConfigError
+
+    try:
+        cls = get_class(path)
+    except Exception as e:
+        raise ConfigError(f"config key 'task.module_class': cannot import {path!r} ({e})") from e
+    if not (isinstance(cls, type) and issubclass(cls, DiffusionModule)):
+        raise ConfigError(f"config key 'task.module_class': {path!r} is not a DiffusionModule subclass")
+    return cls
 
 
 def build_trainer(cfg: DictConfig) -> L.Trainer:
@@ -82,7 +99,9 @@ def train(cfg: DictConfig) -> dict[str, Any]:
     if cfg.get("export", True) and trainer.is_global_zero:
         plain = OmegaConf.to_container(cfg, resolve=True)
         assert isinstance(plain, dict)
-        export_model(module.ema_network, {k: plain[k] for k in EXPORT_KEYS if k in plain}, export_dir)
+        export_model(
+            module.ema_network, {k: plain[k] for k in EXPORT_KEYS if k in plain}, export_dir, process=module.process
+        )
     if trainer.is_global_zero:
         _report(out_dir, export_dir, metrics, trainer)
     return {"output_dir": out_dir, "export_dir": export_dir, "metrics": metrics, "trainer": trainer, "module": module}
