@@ -18,6 +18,14 @@ if [ -z "$python_bin" ]; then
 fi
 [ -n "$python_bin" ] || { echo "error: condiff needs Python 3.11 (set CONDIFF_PYTHON)" >&2; exit 1; }
 
+# System packages: espeak-ng synthesizes condiff-speech's built-in data (Debian; needs root or sudo).
+if ! command -v espeak-ng >/dev/null; then
+  echo "[setup] installing espeak-ng (condiff-speech built-in data)" >&2
+  sudo_cmd=""; [ "$(id -u)" = 0 ] || sudo_cmd="sudo"
+  { $sudo_cmd apt-get update -qq && $sudo_cmd apt-get install -y -qq espeak-ng; } >&2 \
+    || echo "[setup] warning: could not install espeak-ng; condiff-speech's built-in data will not generate" >&2
+fi
+
 # The key covers what decides the installed set: the pins, every package's pyproject.toml and the
 # root's dev dependency group (not its pytest/ruff settings).
 dev_group="$("$python_bin" -c 'import tomllib; print(tomllib.load(open("pyproject.toml", "rb"))["dependency-groups"])')"

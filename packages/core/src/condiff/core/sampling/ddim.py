@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import torch
 from torch import Tensor
 
 from condiff.core.processes.base import GaussianProcess
@@ -27,13 +28,19 @@ def _ddim_step(
 
     ``x' = a' x0_hat + b' y + sqrt(s'^2 - sigma^2) eps_hat + sigma z`` with
     ``sigma^2 = eta^2 s'^2 (1 - (a s' / (a' s))^2)``, the posterior variance of
-    ``q(x_t' | x_t, x0)`` scaled by ``eta^2``. ``eta = 0`` is the exponential-integrator
+    ``q(x_t' | x_t, x0)`` scaled by ``eta^2``. From a point mass (``s = 0``, the end of a bridge
+    such as SB-VE) the step is ``a' x0_hat + b' y + eta s' z``: the Schrödinger-bridge sampler's
+    first step (Jukić et al. 2024). ``eta = 0`` is the exponential-integrator
     (DPM-Solver-1) step ``x' = (s'/s) x + (a' - a s'/s) x0_hat + (b' - b s'/s) y``.
     """
     c, n = process.coefficients(t), process.coefficients(t_next)
     a1, b1, s1 = float(n.a), float(n.b), float(n.s)
+    point_mass = float(c.s) == 0.0
+    if point_mass:
+        # A bridge's end (s(t) = a(t) = 0, x = b y): eps_hat = 0/0; use its mean 0, and a/s -> 0 in the variance.
+        eps_hat = torch.zeros_like(eps_hat)
     if eta > 0 and s1 > 0:
-        r = float(c.a) * s1 / (a1 * float(c.s))
+        r = 0.0 if point_mass else float(c.a) * s1 / (a1 * float(c.s))
         var = eta**2 * s1**2 * max(0.0, 1.0 - r * r)
     else:
         var = 0.0
