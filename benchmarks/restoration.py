@@ -205,7 +205,7 @@ def main(argv: list[str] | None = None) -> None:
     def log(msg: str) -> None:
         print(f"[{time.perf_counter() - start:6.1f}s] {msg}", file=sys.stderr, flush=True)
 
-    cmd = "python benchmarks/restoration.py" + (" --quick" if args.quick else "")
+    cmd = " ".join(["python benchmarks/restoration.py", *(argv if argv is not None else sys.argv[1:])])
     lines = [
         "## Benchmark: PSNR/SSIM against NFE",
         "",
@@ -217,6 +217,8 @@ def main(argv: list[str] | None = None) -> None:
     ]
     for task in args.tasks.split(","):
         lines += run_task(task.strip(), args, log)
+        if not (args.quick or args.no_doc):  # keep each finished task even if a later one is interrupted
+            write_section("\n".join(lines))
     lines += [f"Total runtime: {(time.perf_counter() - start) / 60:.1f} min.", ""]
     text = "\n".join(lines)
     print(text)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import json
 from pathlib import Path
 from typing import Any
@@ -99,8 +100,9 @@ def sampling_process(cfg: DictConfig, ecfg: DictConfig, network: torch.nn.Module
     if OmegaConf.select(cfg, "sde") is not None:
         merged = OmegaConf.merge(ecfg.sde, cfg.sde)
         check_process_constants(trained, instantiate_node(OmegaConf.create({"sde": merged}), "sde"), where)
+    sampler_keys = set(inspect.signature(sample).parameters)  # e.g. `schedule`, the time grid, is the sampler's own
     for key, value in (OmegaConf.to_container(cfg.sampler, resolve=True) or {}).items():  # type: ignore[union-attr]
-        if key in trained and key != "class":
+        if key in trained and key != "class" and key not in sampler_keys:
             if value != trained[key]:
                 raise ConfigError(
                     f"config key 'sampler.{key}' = {value!r} disagrees with the trained process ({key} = "

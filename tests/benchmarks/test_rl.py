@@ -1,0 +1,45 @@
+"""A smoke run of ``benchmarks/rl.py``: both planners on the same tiny networks, the table written in place."""
+
+from __future__ import annotations
+
+import importlib.util
+import math
+import sys
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+
+@pytest.fixture(scope="module")
+def bench(repo_root: Path) -> ModuleType:
+    spec = importlib.util.spec_from_file_location("condiff_bench_rl", repo_root / "benchmarks" / "rl.py")
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses resolve annotations through sys.modules
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_quick_benchmark_compares_both_planners_and_rewrites_only_its_table(
+    bench: ModuleType, tmp_path: Path, cache_dir: Path
+) -> None:
+    out = tmp_path / "rl.md"
+    out.write_text(f"# intro kept\n\n{bench.START}\nold table\n{bench.END}\n\ntail kept\n")
+    rows = bench.main(
+        ["--quick", "--out", str(out), "--cache-dir", str(cache_dir), "--data-steps", "20000", "--diffusion-steps",
+         "100", "--helper-steps", "50", "--episodes", "2", "--max-steps", "10", "--timing-steps", "3",
+         "--full-steps", "12", "--channels", "8", "--threads", "2"]
+    )  # fmt: skip
+    td, dd = rows["trajectory_diffuser"], rows["decision_diffuser"]
+    assert td["nfe"] == 3
+    assert dd["nfe"] == 12
+    for r in (td, dd):
+        assert all(math.isfinite(v) for v in r.values()), r
+        assert r["ms_per_action"] > 0
+    text = out.read_text()
+    assert text.startswith("# intro kept")
+    assert text.rstrip().endswith("tail kept")
+    assert "old table" not in text
+    assert "| trajectory_diffuser | 3 |" in text
