@@ -66,7 +66,7 @@ def test_tiled_restoration_is_exact_for_an_identity_model(tmp_path: Path) -> Non
         rows = list(csv.DictReader(fh))
     assert [r["image"] for r in rows] == ["a.png", "b.png", "mean"]
     assert {"psnr_rgb", "psnr_y", "ssim_rgb", "ssim_y", "mae"} <= set(rows[0])
-    with pytest.raises(DataValidationError, match="ground-truth folder not found"):
+    with pytest.raises(DataValidationError, match="ground truth folder not found"):
         restorer(_ReturnsCondition(), MeanRevertingProcess(), "x0", tmp_path / "in", tmp_path / "o2", tmp_path / "nope")
     (tmp_path / "gt" / "b.png").unlink()
     with pytest.raises(DataValidationError, match=r"no ground truth for .*b\.png"):

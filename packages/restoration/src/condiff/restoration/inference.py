@@ -10,6 +10,7 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
+from condiff.core.data.folders import paired_files
 from condiff.core.errors import DataValidationError
 from condiff.core.processes.base import GaussianProcess
 from condiff.core.sampling import ModelDenoiser, sample
@@ -118,20 +119,8 @@ class FolderRestorer:
         channels: int = 3,
     ) -> dict[str, Any]:
         """Restore ``input_dir/*`` into ``output_dir`` (PNG, same names); metrics against ``gt_dir`` if given."""
-        src, dst = Path(input_dir), Path(output_dir)
-        if not src.is_dir():
-            raise DataValidationError(f"{src}: input folder not found")
-        files = sorted(p for p in src.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
-        if not files:
-            raise DataValidationError(f"{src}: no images ({', '.join(IMAGE_SUFFIXES)})")
-        gts: dict[str, Path] = {}
-        if gt_dir is not None:
-            if not Path(gt_dir).is_dir():
-                raise DataValidationError(f"{gt_dir}: ground-truth folder not found")
-            gts = {p.stem: p for p in Path(gt_dir).iterdir() if p.suffix.lower() in IMAGE_SUFFIXES}
-            missing = [str(f) for f in files if f.stem not in gts]
-            if missing:
-                raise DataValidationError(f"{gt_dir}: no ground truth for {', '.join(missing)}")
+        dst = Path(output_dir)
+        files, gts = paired_files(input_dir, gt_dir, IMAGE_SUFFIXES, kind="images", reference="ground truth")
         rows: list[dict[str, Any]] = []
         metrics: list[dict[str, float]] = []
         for f in files:

@@ -10,6 +10,7 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
+from condiff.core.data.folders import paired_files
 from condiff.core.errors import DataValidationError
 from condiff.core.processes.base import GaussianProcess
 from condiff.core.sampling import ModelDenoiser, sample
@@ -147,20 +148,8 @@ class SpeechEnhancer:
         generator: torch.Generator | None = None,
     ) -> dict[str, Any]:
         """Enhance ``input_dir/*.wav|flac`` into ``output_dir`` (wav, same names); metrics against ``gt_dir``."""
-        src, dst = Path(input_dir), Path(output_dir)
-        if not src.is_dir():
-            raise DataValidationError(f"{src}: input folder not found")
-        files = sorted(p for p in src.iterdir() if p.suffix.lower() in AUDIO_SUFFIXES)
-        if not files:
-            raise DataValidationError(f"{src}: no audio files ({', '.join(AUDIO_SUFFIXES)})")
-        clean_files: dict[str, Path] = {}
-        if gt_dir is not None:
-            if not Path(gt_dir).is_dir():
-                raise DataValidationError(f"{gt_dir}: clean folder not found")
-            clean_files = {p.stem: p for p in Path(gt_dir).iterdir() if p.suffix.lower() in AUDIO_SUFFIXES}
-            missing = [str(f) for f in files if f.stem not in clean_files]
-            if missing:
-                raise DataValidationError(f"{gt_dir}: no clean file for {', '.join(missing)}")
+        dst = Path(output_dir)
+        files, clean_files = paired_files(input_dir, gt_dir, AUDIO_SUFFIXES, kind="audio files", reference="clean file")
         rows: list[dict[str, float]] = []
         for f in files:
             noisy, rate = read_audio(f)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import abc
 import math
 import os
 from dataclasses import dataclass
@@ -21,16 +22,17 @@ from condiff.rl.data.datamodule import TrajectoryDataModule
 from condiff.rl.networks import CausalStateTransformer, InverseDynamics, PlanCritic
 
 
-class _Supervised(L.LightningModule):
-    """AdamW on ``self.model`` minimising :meth:`loss` of a tuple batch."""
+class _Supervised(L.LightningModule, abc.ABC):
+    """AdamW on ``self.model`` minimising :meth:`loss` of a tuple batch (subclasses define the loss)."""
 
     def __init__(self, model: nn.Module, lr: float = 1e-3) -> None:
         super().__init__()
         self.model = model
         self.lr = lr
 
+    @abc.abstractmethod
     def loss(self, batch: tuple[Tensor, ...]) -> Tensor:
-        raise NotImplementedError
+        """Mean loss of one batch."""
 
     def training_step(self, batch: tuple[Tensor, ...], batch_idx: int) -> Tensor:
         loss = self.loss(batch)
