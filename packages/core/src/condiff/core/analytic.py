@@ -86,6 +86,22 @@ class GaussianMixture:
             raise ValueError(f"GaussianMixture: x must be (B, {self.dim}), got shape {tuple(x.shape)}")
         check_condition(y, x)
 
+    def log_density(self, x: Tensor, t: Tensor | float, process: GaussianProcess, y: Tensor | None = None) -> Tensor:
+        """``log p_t(x | y)``: ``(B,)`` in float64 for ``x: (B, D)`` at ``t: (B,)`` or ``()``.
+
+        ``p_t = sum_k w_k N(a mu_k + b y, a^2 C_k + s^2 I)``.
+        """
+        self._check(x, y)
+        x = x.to(torch.float64)
+        c = process.coefficients64(torch.as_tensor(t, dtype=torch.float64, device=x.device))
+        a, b, s = (expand_like(v, x) for v in (c.a, c.b, c.s))
+        r = x if y is None else x - b * y.to(torch.float64)
+        means, evecs, evals = (v.to(x.device) for v in (self.means, self.evecs, self.evals))
+        z = torch.einsum("kij,bki->bkj", evecs, r[:, None, :] - a[..., None] * means[None])
+        var = a[..., None] ** 2 * evals[None] + s[..., None] ** 2
+        logp = -0.5 * (z.square() / var + var.log()).sum(-1) - 0.5 * self.dim * math.log(2 * math.pi)
+        return torch.logsumexp(logp + self.weights.to(x.device).log(), dim=-1)
+
     def posterior(
         self, x: Tensor, t: Tensor | float, process: GaussianProcess, y: Tensor | None = None
     ) -> tuple[Tensor, Tensor, Tensor]:

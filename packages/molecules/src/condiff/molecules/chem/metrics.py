@@ -3,8 +3,9 @@
 Denominators (stated because papers differ): validity without correction = raw valid graphs / all
 generated graphs (GDSS Table 3, ``num_no_correct / num_samples``); validity = molecules valid after
 correction / all generated; uniqueness = distinct canonical SMILES / valid molecules; novelty = distinct
-valid SMILES not in the training set / distinct valid SMILES (MOSES). FCD needs ChemNet weights, which
-are never downloaded: it is reported only when a local weights file is given (not implemented here).
+valid SMILES not in the training set / distinct valid SMILES (MOSES). FCD (``condiff.molecules.chem.fcd``)
+compares the valid molecules' canonical SMILES with the test SMILES through the ChemNet weights shipped in
+the ``fcd`` wheel (GDSS's protocol); nothing is downloaded.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import numpy as np
 from rdkit import Chem
 
 from condiff.molecules.chem.convert import canonical_smiles
+from condiff.molecules.chem.fcd import frechet_chemnet_distance
 from condiff.molecules.chem.nspdk import mol_to_labelled_graph, nspdk_mmd
 
 
@@ -23,8 +25,12 @@ def molecule_metrics(
     raw_valid: Sequence[bool],
     train_smiles: Sequence[str],
     test_smiles: Sequence[str] | None = None,
+    fcd: bool = True,
 ) -> dict[str, float]:
-    """Metrics of generated molecules (``None`` = invalid) against the training and test SMILES."""
+    """Metrics of generated molecules (``None`` = invalid) against the training and test SMILES.
+
+    With ``test_smiles``: NSPDK MMD and (if ``fcd`` and >= 2 valid molecules) FCD against them.
+    """
     n = len(mols)
     if n == 0 or len(raw_valid) != n:
         raise ValueError(
@@ -45,4 +51,6 @@ def molecule_metrics(
         out["nspdk_mmd"] = nspdk_mmd(
             [mol_to_labelled_graph(m) for m in ref if m is not None], [mol_to_labelled_graph(m) for m in valid]
         )
+        if fcd and len(smiles) >= 2:
+            out["fcd"] = frechet_chemnet_distance(smiles, test_smiles)
     return out

@@ -61,7 +61,8 @@ class _GraphDataModule(L.LightningDataModule):
 
 class GraphDataModule(_GraphDataModule):
     """A generic graph set of GDSS (``community_small``, ``grid``, ``ego_small``) regenerated from ``data_seed``,
-    or ``enzymes`` read from the TU-format folder ``path``.
+    ``enzymes`` read from the TU-format folder ``path``, or ``citeseer_ego`` (GDSS's ego_small from the
+    user's Citeseer ``ind.citeseer.graph`` / ``citeseer.cites`` at ``path``).
 
     As GDSS: the first ``test_split`` fraction of the generated list is the test set, node features are the
     one-hot degree (``init: deg``) of width ``num_features``, graphs are padded to ``max_nodes``.

@@ -53,10 +53,10 @@ class GraphMMDEvaluator:
 
 
 class MoleculeEvaluator:
-    """Validity w/o correction, validity, uniqueness, novelty (vs training SMILES) and NSPDK MMD (vs test SMILES)."""
+    """Validity w/o correction, validity, uniqueness, novelty (vs training SMILES), NSPDK MMD and FCD (vs test)."""
 
-    def __init__(self, datamodule: Any, nspdk: bool = True) -> None:
-        self.datamodule, self.nspdk = datamodule, bool(nspdk)
+    def __init__(self, datamodule: Any, nspdk: bool = True, fcd: bool = True) -> None:
+        self.datamodule, self.nspdk, self.fcd = datamodule, bool(nspdk), bool(fcd)
 
     def smiles(
         self, samples: GraphSamples | Tensor, cond: Mapping[str, Any] | None = None
@@ -70,7 +70,7 @@ class MoleculeEvaluator:
         s = as_graph_samples(samples, cond, self.datamodule.num_features)
         mols, raw = graphs_to_molecules(s.x, s.adj, s.flags, self.datamodule.atoms)
         test = self.datamodule.test_smiles if self.nspdk else None
-        return molecule_metrics(mols, raw, self.datamodule.train_smiles, test)
+        return molecule_metrics(mols, raw, self.datamodule.train_smiles, test, fcd=self.fcd)
 
 
 def mean_std(runs: Sequence[Mapping[str, float]]) -> dict[str, tuple[float, float]]:

@@ -82,8 +82,19 @@ GRAPH_DATASETS: dict[str, Callable[..., list[nx.Graph]]] = {
 
 
 def make_graphs(name: str, seed: int = 0, num_graphs: int | None = None, path: str | None = None) -> list[nx.Graph]:
-    """The built-in graph data set ``name`` (one of :data:`GRAPH_DATASETS`), or ``enzymes`` read from ``path``
-    (a folder in the TU format, see :func:`~condiff.molecules.graphs.tudataset.read_tu_dataset`)."""
+    """The built-in graph data set ``name`` (one of :data:`GRAPH_DATASETS`), ``enzymes`` read from ``path``
+    (a folder in the TU format, see :func:`~condiff.molecules.graphs.tudataset.read_tu_dataset`) or
+    ``citeseer_ego`` (GDSS's ego_small from the Citeseer file(s) at ``path``, see
+    :func:`~condiff.molecules.graphs.citeseer.citeseer_ego_small`)."""
+    if name == "citeseer_ego":
+        from condiff.molecules.graphs.citeseer import citeseer_ego_small
+
+        if path is None:
+            raise ConfigError(
+                "config key 'task.datamodule.path' is missing: dataset 'citeseer_ego' reads ind.citeseer.graph "
+                "or citeseer.cites"
+            )
+        return citeseer_ego_small(path, 200 if num_graphs is None else num_graphs)
     if name == "enzymes":
         from condiff.molecules.graphs.tudataset import read_tu_dataset
 
