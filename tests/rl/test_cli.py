@@ -6,11 +6,8 @@ import json
 from pathlib import Path
 
 import torch
-from safetensors.torch import save_file
+from safetensors.torch import load_file
 
-from condiff.core.config import instantiate_node
-from condiff.core.export import load_exported_config, load_exported_weights
-from condiff.core.sampling import ModelDenoiser, sample
 from tests.e2e.cli import run_cli
 
 
@@ -26,17 +23,16 @@ def test_train_then_evaluate_writes_planner_rollouts_and_plot(tmp_path: Path, ca
     )  # fmt: skip
     for name in ("transformer", "inverse_dynamics", "critic"):
         assert (run / "planner" / f"{name}.safetensors").is_file()
-    # Plans drawn from the export as condiff-sample draws them (50 DDIM steps, return-guided).
-    ecfg = load_exported_config(run / "export")
-    net = load_exported_weights(instantiate_node(ecfg, "task.network"), run / "export").eval()
-    process = instantiate_node(ecfg, "sde")
-    cond = {"returns": torch.ones(4, 1), "goal": torch.zeros(4, 2)}
-    with torch.no_grad():
-        plans = sample(ModelDenoiser(net, process, "eps", cond=cond, guidance=1.2), process, shape=(4, 4, 32), steps=5,
-                       method="ddim", schedule="logsnr", generator=torch.Generator().manual_seed(0)).x  # fmt: skip
-    samples = tmp_path / "generated" / "samples.safetensors"
-    samples.parent.mkdir()
-    save_file({"samples": plans.contiguous()}, str(samples), metadata={"export_dir": str(run / "export"), "nfe": "5"})
+    # Plans drawn by condiff-sample from the export (the experiment's DDIM, return-guided) on held-out windows.
+    out = tmp_path / "generated"
+    run_cli(
+        "condiff-sample", f"export_dir={run / 'export'}", "num_samples=4", "batch_size=4", "sampler.steps=5",
+        f"out_dir={out}", "threads=2", cwd=tmp_path, env=env,
+    )  # fmt: skip
+    samples = out / "samples.safetensors"
+    plans = load_file(str(samples))["samples"]
+    assert plans.shape == (4, 4, 32)
+    assert bool(torch.isfinite(plans).all())
     proc = run_cli("condiff-evaluate", f"samples={samples}", "logger=csv", "threads=2", cwd=tmp_path, env=env)
     metrics = json.loads((samples.parent / "metrics.json").read_text())["metrics"]
     assert 0.0 <= metrics["plan_feasible"] <= 1.0
