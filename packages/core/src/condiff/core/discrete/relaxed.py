@@ -36,6 +36,7 @@ def relaxed_step(
     s: float,
     temperature: float,
     generator: torch.Generator | None = None,
+    noise: torch.Tensor | None = None,
 ) -> torch.Tensor:
     """One Gumbel-softmax relaxed reverse transition ``z_t -> z_s`` (eq. D7), differentiable in the logits.
 
@@ -43,6 +44,8 @@ def relaxed_step(
         z_t: ``(B, L, V+1)`` (relaxed) one-hot state; ``z_t[..., m]`` is the mask weight.
         logits_fn: called with the float state ``(B, L, V+1)`` and ``t`` ``(B,)``.
         temperature: Gumbel-softmax temperature ``tau > 0``.
+        noise: the ``(B, L, V+1)`` Gumbel noise to use instead of drawing it (a recomputed step, e.g. under
+            gradient checkpointing, must see the same noise).
     """
     if temperature <= 0:
         raise ValueError(f"relaxed_step: temperature must be > 0, got {temperature}")
@@ -52,7 +55,8 @@ def relaxed_step(
     logits = logits_fn(z_t, t_vec).float().clone()
     logits[..., diffusion.mask_index] = -torch.inf
     logq = transition_log_probs(diffusion, torch.log_softmax(logits, -1), t, s)
-    y = torch.softmax((logq + gumbel(tuple(logq.shape), generator, logq.device)) / temperature, dim=-1)
+    g = gumbel(tuple(logq.shape), generator, logq.device) if noise is None else noise.to(logq.device, logq.dtype)
+    y = torch.softmax((logq + g) / temperature, dim=-1)
     mask_weight = z_t[..., diffusion.mask_index : diffusion.mask_index + 1]
     return ((1.0 - mask_weight) * z_t + mask_weight * y.to(z_t.dtype)).to(z_t.dtype)
 

@@ -1,0 +1,99 @@
+"""Lightning training of DRAKES: a fine-tuned copy of a pretrained masked-diffusion denoiser, the frozen
+pretrained one for the KL term, and a differentiable fine-tuning oracle; an evaluation oracle, kept separate,
+is only logged."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable
+from typing import Any
+
+import lightning as L
+import torch
+from torch import Tensor, nn
+from torch.utils.data import Dataset
+
+from condiff.core.discrete import MaskedDiffusion
+from condiff.molecules.drakes.finetune import DifferentiableReward, drakes_loss
+
+__all__ = ["DrakesModule", "IterationDataset"]
+
+
+class IterationDataset(Dataset[int]):
+    """``n`` items of nothing: DRAKES draws its own trajectories, one optimizer step per item."""
+
+    def __init__(self, n: int) -> None:
+        self.n = int(n)
+
+    def __len__(self) -> int:
+        return self.n
+
+    def __getitem__(self, i: int) -> int:
+        return i
+
+
+class DrakesModule(L.LightningModule):
+    """DRAKES fine-tuning (:func:`~condiff.molecules.drakes.finetune.drakes_loss`) of ``pretrained``.
+
+    Args:
+        pretrained: ``network(z (B, L, V+1) float, t (B,)) -> (B, L, V+1)`` logits; copied for fine-tuning and
+            kept frozen for the KL term.
+        reward: differentiable fine-tuning oracle on ``(B, L, V)`` one-hot sequences.
+        evaluation_oracle: ``tokens (B, L) -> (B,)``, logged as ``train/eval_reward`` (never differentiated).
+        batch_size, length, steps, temperature, alpha, truncate: as in ``drakes_loss``.
+    """
+
+    def __init__(
+        self,
+        pretrained: nn.Module,
+        diffusion: MaskedDiffusion,
+        reward: DifferentiableReward,
+        *,
+        length: int,
+        batch_size: int = 32,
+        steps: int = 50,
+        alpha: float = 1e-3,
+        temperature: float = 1.0,
+        truncate: int | None = 50,
+        lr: float = 1e-4,
+        use_checkpoint: bool = True,
+        evaluation_oracle: Callable[[Tensor], Tensor] | None = None,
+        seed: int = 0,
+    ) -> None:
+        super().__init__()
+        self.finetuned = copy.deepcopy(pretrained).train()
+        # Frozen and in eval mode, outside the module tree (not trained, not saved with the fine-tuned weights,
+        # not flagged by Lightning's eval-mode check); moved to the device at fit start.
+        self._frozen = [copy.deepcopy(pretrained).requires_grad_(False).eval()]
+        self.diffusion, self.reward, self.evaluation_oracle = diffusion, reward, evaluation_oracle
+        self.length, self.batch_size, self.steps = int(length), int(batch_size), int(steps)
+        self.alpha, self.temperature, self.truncate = float(alpha), float(temperature), truncate
+        self.lr, self.use_checkpoint, self.seed = float(lr), bool(use_checkpoint), int(seed)
+
+    @property
+    def pretrained(self) -> nn.Module:
+        return self._frozen[0]
+
+    def on_fit_start(self) -> None:
+        self._frozen[0] = self._frozen[0].to(self.device)
+
+    def training_step(self, batch: Any, batch_idx: int) -> Tensor:
+        gen = torch.Generator(device="cpu").manual_seed(self.seed * 1_000_003 + self.global_step)
+        out = drakes_loss(
+            self.diffusion, self.finetuned, self.pretrained, self.reward, (self.batch_size, self.length),
+            steps=self.steps, alpha=self.alpha, temperature=self.temperature, truncate=self.truncate,
+            use_checkpoint=self.use_checkpoint, generator=gen, device=self.device,
+        )  # fmt: skip
+        if not torch.isfinite(out.loss):
+            raise FloatingPointError(f"DRAKES loss is {out.loss.item()} at step {self.global_step}")
+        self.log("train/loss", out.loss, prog_bar=True, batch_size=self.batch_size)
+        self.log("train/reward", out.reward.mean(), prog_bar=True, batch_size=self.batch_size)
+        self.log("train/kl", out.kl.mean(), batch_size=self.batch_size)
+        if self.evaluation_oracle is not None:
+            with torch.no_grad():
+                eval_reward = self.evaluation_oracle(out.x0.argmax(-1))
+            self.log("train/eval_reward", eval_reward.float().mean(), batch_size=self.batch_size)
+        return out.loss
+
+    def configure_optimizers(self) -> torch.optim.Optimizer:
+        return torch.optim.AdamW(self.finetuned.parameters(), lr=self.lr)
