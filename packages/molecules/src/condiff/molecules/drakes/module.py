@@ -61,11 +61,14 @@ class DrakesModule(L.LightningModule):
         seed: int = 0,
     ) -> None:
         super().__init__()
-        self.finetuned = copy.deepcopy(pretrained).train()
+        self.finetuned = copy.deepcopy(pretrained).train().requires_grad_(True)
         # Frozen and in eval mode, outside the module tree (not trained, not saved with the fine-tuned weights,
         # not flagged by Lightning's eval-mode check); moved to the device at fit start.
         self._frozen = [copy.deepcopy(pretrained).requires_grad_(False).eval()]
-        self.diffusion, self.reward, self.evaluation_oracle = diffusion, reward, evaluation_oracle
+        self.diffusion = diffusion
+        # The oracles are not trained: kept outside the module tree (a regressor in eval mode would be
+        # switched to train mode by Lightning, and saved with the fine-tuned weights).
+        self._oracles = [reward, evaluation_oracle]
         self.length, self.batch_size, self.steps = int(length), int(batch_size), int(steps)
         self.alpha, self.temperature, self.truncate = float(alpha), float(temperature), truncate
         self.lr, self.use_checkpoint, self.seed = float(lr), bool(use_checkpoint), int(seed)
@@ -74,8 +77,19 @@ class DrakesModule(L.LightningModule):
     def pretrained(self) -> nn.Module:
         return self._frozen[0]
 
+    @property
+    def reward(self) -> DifferentiableReward:
+        return self._oracles[0]  # type: ignore[return-value]
+
+    @property
+    def evaluation_oracle(self) -> Callable[[Tensor], Tensor] | None:
+        return self._oracles[1]
+
     def on_fit_start(self) -> None:
         self._frozen[0] = self._frozen[0].to(self.device)
+        for oracle in self._oracles:
+            if isinstance(oracle, nn.Module):
+                oracle.to(self.device)
 
     def training_step(self, batch: Any, batch_idx: int) -> Tensor:
         gen = torch.Generator(device="cpu").manual_seed(self.seed * 1_000_003 + self.global_step)
