@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import argparse
 import platform
-import re
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -21,6 +21,9 @@ from typing import Any
 import lightning as L
 import numpy as np
 import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _markdown import replace_block
 
 from condiff.core.processes import VEProcess, VPProcess
 from condiff.molecules.chem.convert import graphs_to_molecules
@@ -208,11 +211,7 @@ def markdown(graph_rows: list[dict[str, Any]], mol_rows: list[dict[str, Any]], i
 
 
 def write_doc(table: str, doc: Path = DOC) -> None:
-    text = doc.read_text()
-    if START not in text or END not in text:
-        raise SystemExit(f"{doc}: markers {START} / {END} not found")
-    pattern = re.compile(re.escape(START) + ".*?" + re.escape(END), re.S)
-    doc.write_text(pattern.sub(lambda _: f"{START}\n{table}\n{END}", text))
+    replace_block(doc, START, END, table)
 
 
 def main(argv: list[str] | None = None) -> None:

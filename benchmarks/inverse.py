@@ -36,6 +36,9 @@ import torch
 import torch.nn.functional as F
 from safetensors.torch import load_file, save_file
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _markdown import replace_block
+
 from condiff.core.guidance import schedules
 from condiff.core.inverse import DPS, Blur, DataConsistency, Downsample, LinearOperator, Mask, gaussian_kernel, red_diff
 from condiff.core.networks.unet import ConditionalUNet
@@ -177,14 +180,7 @@ def run(net: ConditionalUNet, n: int, nfes: tuple[int, ...], log: Callable[[str]
 
 def write_section(path: Path, begin: str, end: str, body: list[str]) -> None:
     """Replace the text between ``begin`` and ``end`` in ``path`` (append the block if missing)."""
-    text = path.read_text() if path.exists() else ""
-    block = "\n".join([begin, *body, end])
-    if begin in text and end in text:
-        head, rest = text.split(begin, 1)
-        text = head + block + rest.split(end, 1)[1]
-    else:
-        text = text.rstrip("\n") + "\n\n" + block + "\n"
-    path.write_text(text)
+    replace_block(path, begin, end, "\n".join(body), append=True)
 
 
 def main(argv: list[str] | None = None) -> None:

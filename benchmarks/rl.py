@@ -13,7 +13,7 @@ and milliseconds per action, timed with one environment (batch 1, replanning eve
 from __future__ import annotations
 
 import argparse
-import re
+import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +21,9 @@ from pathlib import Path
 import lightning as L
 import numpy as np
 import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _markdown import replace_block
 
 from condiff.core.processes import VPProcess
 from condiff.core.training.module import DiffusionModule
@@ -110,13 +113,8 @@ def markdown(args: argparse.Namespace, tr: Trained, rows: dict[str, dict[str, fl
 
 
 def write_table(out: Path, text: str) -> None:
-    """Replace the block between the benchmark markers of ``out`` (or write ``out`` with the block)."""
-    block = f"{START}\n{text}\n{END}"
-    if out.is_file() and START in out.read_text():
-        new = re.sub(re.escape(START) + ".*?" + re.escape(END), lambda _: block, out.read_text(), flags=re.S)
-    else:
-        new = block + "\n"
-    out.write_text(new)
+    """Replace the block between the benchmark markers of ``out`` (or append it, creating ``out``)."""
+    replace_block(out, START, END, text, append=True)
 
 
 def parse(argv: list[str] | None = None) -> argparse.Namespace:

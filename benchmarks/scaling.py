@@ -21,6 +21,9 @@ from pathlib import Path
 
 import torch
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _markdown import replace_block
+
 from condiff.core.analytic import AnalyticDenoiser, GaussianMixture
 from condiff.core.processes import CondOTProcess, GaussianProcess, VPProcess
 from condiff.core.sampling import sample
@@ -90,14 +93,7 @@ def run(quick: bool, log: Callable[[str], None]) -> list[str]:
 
 def write_section(path: Path, begin: str, end: str, body: list[str]) -> None:
     """Replace the text between ``begin`` and ``end`` in ``path`` (append the block if missing)."""
-    text = path.read_text() if path.exists() else ""
-    block = "\n".join([begin, *body, end])
-    if begin in text and end in text:
-        head, rest = text.split(begin, 1)
-        text = head + block + rest.split(end, 1)[1]
-    else:
-        text = text.rstrip("\n") + "\n\n" + block + "\n"
-    path.write_text(text)
+    replace_block(path, begin, end, "\n".join(body), append=True)
 
 
 def main(argv: list[str] | None = None) -> None:

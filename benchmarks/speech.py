@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import platform
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -23,6 +24,9 @@ from typing import Any
 import torch
 from hydra import compose, initialize_config_dir
 from hydra.utils import instantiate
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _markdown import replace_block
 
 from condiff.core.config_path import core_config_dir
 from condiff.core.export import load_exported_config, load_exported_weights
@@ -149,13 +153,7 @@ def markdown(result: dict[str, Any], args: argparse.Namespace) -> str:
 
 def write_section(path: Path, text: str) -> None:
     """Replace the text between the benchmark markers of ``path`` (or append the section)."""
-    doc = path.read_text() if path.is_file() else ""
-    block = f"{START}\n{text}\n{END}"
-    if START in doc and END in doc:
-        doc = doc[: doc.index(START)] + block + doc[doc.index(END) + len(END) :]
-    else:
-        doc = doc.rstrip() + "\n\n" + block + "\n"
-    path.write_text(doc)
+    replace_block(path, START, END, text, append=True)
 
 
 def main(argv: list[str] | None = None) -> None:
