@@ -31,6 +31,9 @@ from hydra import compose, initialize_config_dir
 from hydra.utils import instantiate
 from torch import Tensor, nn
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _markdown import replace_block
+
 from condiff.core.config_path import core_config_dir
 from condiff.core.sampling import ModelDenoiser, sample
 from condiff.core.training.run import train
@@ -175,12 +178,7 @@ def kspace_table(args: argparse.Namespace, prior: dict[str, Any], log: Callable[
 
 def write_section(text: str, doc: Path = DOC) -> None:
     """Replace the generated block of ``doc`` (between the markers) with ``text``."""
-    old = doc.read_text()
-    if BEGIN not in old or END not in old:
-        raise SystemExit(f"{doc}: markers {BEGIN} / {END} not found")
-    head, rest = old.split(BEGIN, 1)
-    _, tail = rest.split(END, 1)
-    doc.write_text(f"{head}{BEGIN}\n{text}\n{END}{tail}")
+    replace_block(doc, BEGIN, END, text)
 
 
 def main(argv: list[str] | None = None) -> None:
