@@ -7,6 +7,7 @@ At this CI size (300 steps, 80 k parameters) PESQ does not improve yet: the enha
 from __future__ import annotations
 
 import csv
+import json
 from pathlib import Path
 from typing import Any
 
@@ -103,3 +104,12 @@ def test_condiff_sample_enhances_a_folder_with_metrics(trained: dict[str, Any], 
     assert set(rows) >= {"mean", "std"}
     print(f"whole files: enhanced SI-SDR {rows['mean']['si_sdr']}, noisy {noisy['si_sdr']:.3f}")
     assert float(rows["mean"]["si_sdr"]) > noisy["si_sdr"] + MIN_SI_SDR_GAIN_DB
+    # condiff-evaluate on the folder pair gives the same per-file metrics as condiff-sample's gt_dir= run
+    run_cli(
+        "condiff-evaluate", f"export_dir={trained['export_dir']}", f"generated_dir={tmp_path}",
+        f"gt_dir={test_dir / 'clean'}", f"input_dir={test_dir / 'noisy'}", "logger=csv",
+        f"threads={torch.get_num_threads()}", cwd=tmp_path,
+    )  # fmt: skip
+    evaluated = json.loads((tmp_path / "metrics.json").read_text())["metrics"]
+    assert evaluated["si_sdr"] == pytest.approx(float(rows["mean"]["si_sdr"]), abs=1e-3)
+    assert "si_sar" in evaluated  # the noisy folder adds SI-SIR / SI-SAR
