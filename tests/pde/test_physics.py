@@ -1,4 +1,5 @@
-"""Advection exactness; Burgers against Cole-Hopf, its conservation law and its convergence orders."""
+"""Advection exactness; Burgers against Cole-Hopf, its conservation law and its convergence orders; the exact
+forced heat equation (the linear baseline)."""
 
 from __future__ import annotations
 
@@ -9,8 +10,10 @@ import torch
 
 from condiff.pde.physics import (
     advection_exact,
+    advection_forced,
     burgers,
     cole_hopf_solution,
+    heat_forced,
     periodic_grid,
     random_forcing,
     random_fourier_field,
@@ -103,3 +106,47 @@ def test_bad_inputs_get_clear_errors() -> None:
         cole_hopf_solution(periodic_grid(8), torch.zeros(1), 0.1, amplitude=1.0)
     with pytest.raises(ValueError, match="modes must be in"):
         random_fourier_field(1, 8, 4, generator=torch.Generator())
+
+
+def test_heat_forced_matches_the_closed_form_per_mode() -> None:
+    # u_t = nu u_xx + f with u0 = sin(2 pi x) and f = g cos(4 pi x) constant in time:
+    # u = e^{-nu k1^2 t} sin(k1 x) + g (1 - e^{-nu k2^2 t}) / (nu k2^2) cos(k2 x), plus t * mean(f) (zero here).
+    nu, g, t_final, nt = 0.05, 0.7, 0.8, 4
+    x = periodic_grid(16)
+    k1, k2 = 2 * math.pi, 4 * math.pi
+    f = (g * torch.cos(k2 * x) + 0.3).expand(1, nt, -1)
+    out = heat_forced(torch.sin(k1 * x)[None], nu=nu, nt=nt, t_final=t_final, forcing=f)
+    t = torch.linspace(0, t_final, nt + 1, dtype=torch.float64)[:, None]
+    expected = (
+        torch.exp(-nu * k1**2 * t) * torch.sin(k1 * x)
+        + g * (1 - torch.exp(-nu * k2**2 * t)) / (nu * k2**2) * torch.cos(k2 * x)
+        + 0.3 * t
+    )
+    torch.testing.assert_close(out[0], expected, atol=1e-13, rtol=0)
+
+
+def test_heat_forced_is_burgers_without_transport_for_small_states() -> None:
+    # For a tiny state the advection term (quadratic) is negligible: Burgers -> the linear solution.
+    gen = torch.Generator().manual_seed(3)
+    u0 = 1e-4 * random_gaussian_bumps(2, 32, generator=gen)
+    f = 1e-4 * random_forcing(2, 5, 32, generator=gen)
+    lin = heat_forced(u0, nu=0.01, nt=5, t_final=0.5, forcing=f)
+    full = burgers(u0, nu=0.01, nt=5, t_final=0.5, forcing=f)
+    assert (lin - full).abs().max() < 1e-3 * full.abs().max()
+
+
+def test_forced_advection_transports_and_integrates_along_characteristics() -> None:
+    # u_t + c u_x = f with f = g sin(k x), g constant: u = u0(x - c t) + g (cos(k(x - c t)) - cos(k x)) / (k c)
+    c, g, nt, t_final = 0.7, 0.4, 5, 0.9
+    x = periodic_grid(32)
+    k = 4 * math.pi
+    u0 = torch.sin(2 * math.pi * x) + 0.3
+    f = (g * torch.sin(k * x)).expand(1, nt, -1)
+    out = advection_forced(u0[None], velocity=c, nt=nt, t_final=t_final, forcing=f)
+    t = torch.linspace(0, t_final, nt + 1, dtype=torch.float64)[:, None]
+    expected = (
+        torch.sin(2 * math.pi * (x - c * t)) + 0.3 + g * (torch.cos(k * (x - c * t)) - torch.cos(k * x)) / (k * c)
+    )
+    torch.testing.assert_close(out[0], expected, atol=1e-13, rtol=0)
+    free = advection_forced(u0[None], velocity=c, nt=nt, t_final=t_final)
+    torch.testing.assert_close(free, advection_exact(u0[None], c, t[:, 0]), atol=1e-13, rtol=0)

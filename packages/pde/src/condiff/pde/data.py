@@ -17,7 +17,7 @@ import xarray as xr
 from torch import Tensor
 
 from condiff.core.errors import DataValidationError
-from condiff.pde.physics import burgers, periodic_grid, random_forcing, random_gaussian_bumps
+from condiff.pde.physics import advection_forced, burgers, periodic_grid, random_forcing, random_gaussian_bumps
 
 DEFAULT_UNITS = {"t": "s", "x": "m", "u": "m s-1", "f": "m s-2"}
 
@@ -159,4 +159,25 @@ def burgers_trajectories(
     u = burgers(u0, nu=nu, nt=nt, t_final=t_final, forcing=f)
     t = torch.linspace(0, t_final, nt + 1, dtype=torch.float64)
     attrs = {"pde": "burgers", "nu": nu, "seed": seed, "domain_length": 1.0, "boundary": "periodic"}
+    return Trajectories(u, t, periodic_grid(n), f, attrs=attrs)
+
+
+def advection_trajectories(
+    samples: int,
+    n: int = 128,
+    nt: int = 10,
+    *,
+    seed: int,
+    velocity: float = 1.0,
+    t_final: float = 1.0,
+    forcing_amplitude: float = 1.0,
+) -> Trajectories:
+    """Forced advection ``u_t + c u_x = f`` (exact) from the initial states and forcings of
+    :func:`burgers_trajectories` with the same ``seed``."""
+    gen = torch.Generator().manual_seed(seed)
+    u0 = random_gaussian_bumps(samples, n, generator=gen)
+    f = random_forcing(samples, nt, n, generator=gen, amplitude=forcing_amplitude)
+    u = advection_forced(u0, velocity=velocity, nt=nt, t_final=t_final, forcing=f)
+    t = torch.linspace(0, t_final, nt + 1, dtype=torch.float64)
+    attrs = {"pde": "advection", "velocity": velocity, "seed": seed, "domain_length": 1.0, "boundary": "periodic"}
     return Trajectories(u, t, periodic_grid(n), f, attrs=attrs)

@@ -1,4 +1,4 @@
-"""Periodic 1-D PDE solvers that generate WDNO's training data: exact advection and forced viscous Burgers.
+"""Periodic 1-D PDE solvers that generate WDNO's training data: exact (forced) advection and forced viscous Burgers.
 
 Domain ``x in [0, L)`` periodic with grid ``x_j = j L / N``; frames ``t_k = k dt_frame``, ``k = 0..nt``. All
 functions are vectorised over a batch and deterministic (random fields take an explicit ``torch.Generator``).
@@ -120,6 +120,94 @@ def burgers(
     if not torch.isfinite(out).all():
         raise FloatingPointError(f"Burgers solver diverged (nu={nu}, dt={dt}); lower max_dt")
     return out
+
+
+def advection_forced(
+    u0: Tensor,
+    *,
+    velocity: float = 1.0,
+    nt: int = 10,
+    t_final: float = 1.0,
+    forcing: Tensor | None = None,
+    length: float = 1.0,
+) -> Tensor:
+    """Exact solution of forced linear advection ``u_t + c u_x = f`` (periodic), ``f`` constant per frame interval.
+
+    Per Fourier mode ``k`` and interval ``dt``:
+    ``u_k(t + dt) = e^{-i k c dt} u_k(t) + (1 - e^{-i k c dt}) / (i k c) f_k`` (``dt f_0`` for ``k = 0``):
+    the solution transported along the characteristics ``x - c t`` plus the forcing integrated along them.
+    Without forcing it is :func:`advection_exact`.
+
+    Args:
+        u0: ``(B, N)``.
+        velocity: ``c``.
+        forcing: ``(B, nt, N)`` or None.
+
+    Returns:
+        ``(B, nt + 1, N)``.
+    """
+    _check_field(u0)
+    b, n = u0.shape
+    if nt < 1 or t_final <= 0:
+        raise ValueError(f"need nt >= 1 and t_final > 0; got {nt}, {t_final}")
+    if forcing is not None and forcing.shape != (b, nt, n):
+        raise ValueError(f"forcing must have shape (B, nt, N) = {(b, nt, n)}, got {tuple(forcing.shape)}")
+    dt = t_final / nt
+    rate = 1j * velocity * _wavenumbers(n, length, u0)
+    shift = torch.exp(-rate * dt)
+    safe = torch.where(rate == 0, torch.ones_like(rate), rate)
+    gain = torch.where(rate == 0, torch.full_like(rate, dt), -torch.expm1(-safe * dt) / safe)
+    uh = torch.fft.rfft(u0, dim=-1)
+    frames = [u0]
+    for step in range(nt):
+        uh = shift * uh
+        if forcing is not None:
+            uh = uh + gain * torch.fft.rfft(forcing[:, step], dim=-1)
+        frames.append(torch.fft.irfft(uh, n=n, dim=-1))
+    return torch.stack(frames, dim=1)
+
+
+def heat_forced(
+    u0: Tensor,
+    *,
+    nu: float = 0.01,
+    nt: int = 10,
+    t_final: float = 1.0,
+    forcing: Tensor | None = None,
+    length: float = 1.0,
+) -> Tensor:
+    """Exact solution of the linear part of Burgers, ``u_t = nu u_xx + f`` (periodic, no advection).
+
+    Per Fourier mode and frame interval of length ``dt`` with constant forcing ``f_k``:
+    ``u_k(t + dt) = e^{-nu k^2 dt} u_k(t) + (1 - e^{-nu k^2 dt}) / (nu k^2) f_k`` (``dt f_0`` for ``k = 0``).
+    Exact to rounding; the "linear" baseline of the WDNO tests (what is left of Burgers without its
+    nonlinear transport).
+
+    Args:
+        u0: ``(B, N)``.
+        forcing: ``(B, nt, N)`` piecewise constant per frame interval, or None.
+
+    Returns:
+        ``(B, nt + 1, N)``.
+    """
+    _check_field(u0)
+    b, n = u0.shape
+    if nu <= 0 or nt < 1 or t_final <= 0:
+        raise ValueError(f"need nu > 0, nt >= 1, t_final > 0; got {nu}, {nt}, {t_final}")
+    if forcing is not None and forcing.shape != (b, nt, n):
+        raise ValueError(f"forcing must have shape (B, nt, N) = {(b, nt, n)}, got {tuple(forcing.shape)}")
+    dt = t_final / nt
+    rate = nu * _wavenumbers(n, length, u0).square()
+    decay = torch.exp(-rate * dt)
+    gain = torch.where(rate > 0, -torch.expm1(-rate * dt) / rate.clamp_min(1e-300), torch.full_like(rate, dt))
+    uh = torch.fft.rfft(u0, dim=-1)
+    frames = [u0]
+    for step in range(nt):
+        uh = decay * uh
+        if forcing is not None:
+            uh = uh + gain * torch.fft.rfft(forcing[:, step], dim=-1)
+        frames.append(torch.fft.irfft(uh, n=n, dim=-1))
+    return torch.stack(frames, dim=1)
 
 
 def cole_hopf_solution(x: Tensor, t: Tensor, nu: float, amplitude: float = 0.5, length: float = 1.0) -> Tensor:

@@ -1,0 +1,70 @@
+"""``benchmarks/pde.py``: every model's config composes, the three tables render from (untrained) models, and
+the doc markers are replaced."""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import pytest
+import torch
+from hydra.utils import instantiate
+
+from condiff.core.training.run import build_module
+
+
+@pytest.fixture(scope="module")
+def bench(repo_root: Path) -> ModuleType:
+    spec = importlib.util.spec_from_file_location("condiff_bench_pde", repo_root / "benchmarks" / "pde.py")
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture
+def one_thread() -> Iterator[None]:
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)
+
+
+@pytest.mark.usefixtures("one_thread")
+def test_tables_render_from_the_composed_models(bench: ModuleType, tmp_path: Path) -> None:
+    args = argparse.Namespace(threads=1, seed=0, train_samples=8, test_samples=4, steps=1)
+    results: dict[str, dict[str, Any]] = {}
+    for label, overrides in bench.models(8).items():
+        cfg = bench.compose_model(overrides, tmp_path / label, args)
+        module = build_module(cfg)
+        module.ema_network.eval()
+        results[label] = {"module": module, "datamodule": instantiate(cfg.task.datamodule)}
+    assert results["WDNO control"]["datamodule"].condition_on_final
+    assert results["WDNO multi-res"]["datamodule"].train_subsample == [2, 4]
+    rows = bench.solver_table(results, quick=True, log=lambda msg: None)
+    assert len(rows) == 2 + 2 * len(bench.SOLVERS)
+    assert rows[2].startswith("| DDPM ancestral | 10 |")
+    resolution = bench.resolution_table(results, 0.01)
+    assert len(resolution) == 2 + 4 + 2
+    superres = bench.superres_table(results, args)
+    assert len(superres) == 2 + 5
+    assert results["WDNO super"]["datamodule"].super_resolution
+    control = bench.control_table(results, (0.0,), 0.01)
+    assert sum(line.startswith("| p(u, f") for line in control) == 2
+
+
+def test_write_section_replaces_the_marked_block(bench: ModuleType, tmp_path: Path) -> None:
+    doc = tmp_path / "doc.md"
+    doc.write_text(f"before\n{bench.BEGIN}\nold\n{bench.END}\nafter\n")
+    bench.write_section("new table", doc)
+    assert doc.read_text() == f"before\n{bench.BEGIN}\nnew table\n{bench.END}\nafter\n"
+    doc.write_text("no markers")
+    with pytest.raises(SystemExit, match="markers"):
+        bench.write_section("x", doc)
