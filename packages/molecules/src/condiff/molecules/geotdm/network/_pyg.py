@@ -10,7 +10,9 @@ import warnings
 
 with warnings.catch_warnings():
     warnings.filterwarnings("ignore", message=r".*torch\.jit\.script.* is deprecated", category=FutureWarning)
+    from torch_geometric.data import Batch, Data
+    from torch_geometric.loader import DataLoader
     from torch_geometric.nn import MessagePassing
     from torch_geometric.utils import degree
 
-__all__ = ["MessagePassing", "degree"]
+__all__ = ["Batch", "Data", "DataLoader", "MessagePassing", "degree"]

@@ -11,6 +11,16 @@ from condiff.molecules.geotdm.network.spatial import EquivariantSpatialLayer
 from condiff.molecules.geotdm.network.temporal import EquivariantTemporalAttention
 
 
+def _spatial_layer(kind: str, hidden: int, edge_dim: int, lmax: int) -> nn.Module:
+    if kind == "egnn":
+        return EquivariantSpatialLayer(hidden, edge_dim)
+    if kind == "e3nn":
+        from condiff.molecules.geotdm.network.e3nn_spatial import TensorProductSpatialLayer
+
+        return TensorProductSpatialLayer(hidden, edge_dim, lmax)
+    raise ValueError(f"GeoTDMNetwork: spatial must be 'egnn' or 'e3nn', got {kind!r}")
+
+
 class GeoTDMNetwork(nn.Module):
     """Equivariant temporal network over trajectories of particle systems (Han et al., GeoTDM, NeurIPS 2024, sec. 4.1).
 
@@ -39,6 +49,8 @@ class GeoTDMNetwork(nn.Module):
         heads: int = 2,  # temporal attention heads
         time_dim: int = 16,  # width of the diffusion-time and frame-index embeddings (even)
         time_scale: float = 1000.0,  # diffusion time t in [0, 1] is embedded as time_scale * t
+        spatial: str = "egnn",  # "egnn" (EGCL) or "e3nn" (tensor products up to degree lmax; optional extra)
+        lmax: int = 2,  # e3nn: highest degree of the message irreps
     ) -> None:
         super().__init__()
         if time_dim % 2:
@@ -46,7 +58,7 @@ class GeoTDMNetwork(nn.Module):
         self.node_dim, self.edge_dim, self.time_dim, self.time_scale = node_dim, edge_dim, time_dim, time_scale
         self.time_mlp = nn.Sequential(nn.Linear(time_dim, time_dim), nn.SiLU(), nn.Linear(time_dim, time_dim))
         self.embed = nn.Linear(node_dim + 2 * time_dim + 1, hidden)
-        self.spatial = nn.ModuleList(EquivariantSpatialLayer(hidden, edge_dim) for _ in range(num_layers))
+        self.spatial = nn.ModuleList(_spatial_layer(spatial, hidden, edge_dim, lmax) for _ in range(num_layers))
         self.temporal = nn.ModuleList(EquivariantTemporalAttention(hidden, heads) for _ in range(num_layers))
 
     def forward(
