@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import argparse
 import platform
-import re
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -23,6 +23,9 @@ import lightning as L
 import numpy as np
 import torch
 from torch import Tensor, nn
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _markdown import replace_block
 
 from condiff.core.processes import DiscreteVPProcess
 from condiff.molecules.geotdm import (
@@ -251,11 +254,7 @@ def markdown(rows: list[dict[str, Any]], steps: list[dict[str, Any]], info: dict
 
 
 def write_doc(table: str, doc: Path = DOC) -> None:
-    text = doc.read_text()
-    if START not in text or END not in text:
-        raise SystemExit(f"{doc}: markers {START} / {END} not found")
-    pattern = re.compile(re.escape(START) + ".*?" + re.escape(END), re.S)
-    doc.write_text(pattern.sub(lambda _: f"{START}\n{table}\n{END}", text))
+    replace_block(doc, START, END, table)
 
 
 def main(argv: list[str] | None = None) -> None:
