@@ -98,8 +98,10 @@ def test_smc_and_tds_with_the_exact_twist_reach_the_tilted_law(toy_law: ToyLaw) 
     log_value = _exact_log_value(toy_law, reward)
 
     def run(k: int, proposal: str):
-        return discrete_smc(diffusion, toy_law.logits_fn, log_value, (2000, 2), particles=k, steps=10,
-                            proposal=proposal, exact_guidance=True, generator=torch.Generator().manual_seed(1))  # fmt: skip
+        return discrete_smc(
+            diffusion, toy_law.logits_fn, log_value, (2000, 2), particles=k, steps=10, proposal=proposal,
+            exact_guidance=True, generator=torch.Generator().manual_seed(1),
+        )  # fmt: skip
 
     smc4, smc64, tds4 = run(4, "pretrained"), run(64, "pretrained"), run(4, "guided")
     assert smc64.nfe == 64 * 10
