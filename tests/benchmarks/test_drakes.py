@@ -2,21 +2,16 @@
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from pathlib import Path
 
 import pytest
 import torch
 
+from tests.benchmarks.loader import load_benchmark
+
 
 def test_quick_run_renders_every_method(repo_root: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    spec = importlib.util.spec_from_file_location("condiff_bench_drakes", repo_root / "benchmarks" / "drakes.py")
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
+    module = load_benchmark(repo_root, "drakes")
     n = torch.get_num_threads()
     try:
         module.main(["--quick"])

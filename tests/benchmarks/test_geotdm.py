@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from pathlib import Path
 from types import ModuleType
 
@@ -11,17 +9,12 @@ import pytest
 import torch
 
 from condiff.molecules.geotdm.network import GeoTDMNetwork, dense_to_graph
+from tests.benchmarks.loader import load_benchmark
 
 
 @pytest.fixture(scope="module")
 def bench(repo_root: Path) -> ModuleType:
-    spec = importlib.util.spec_from_file_location("condiff_bench_geotdm", repo_root / "benchmarks" / "geotdm.py")
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
+    return load_benchmark(repo_root, "geotdm")
 
 
 def test_materialised_attention_computes_the_same_network(bench: ModuleType) -> None:

@@ -2,25 +2,19 @@
 
 from __future__ import annotations
 
-import importlib.util
 import math
-import sys
 from pathlib import Path
 from types import ModuleType
 
 import pytest
 import torch
 
+from tests.benchmarks.loader import load_benchmark
+
 
 @pytest.fixture(scope="module")
 def bench(repo_root: Path) -> ModuleType:
-    spec = importlib.util.spec_from_file_location("condiff_bench_inverse", repo_root / "benchmarks" / "inverse.py")
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
+    return load_benchmark(repo_root, "inverse")
 
 
 def test_psnr_of_a_known_error(bench: ModuleType) -> None:

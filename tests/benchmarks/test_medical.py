@@ -3,8 +3,6 @@ writer replaces only its block."""
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from pathlib import Path
 from types import ModuleType
 
@@ -13,18 +11,12 @@ import torch
 from torch import Tensor, nn
 
 from condiff.core.processes import DiscreteVPProcess
+from tests.benchmarks.loader import load_benchmark
 
 
 @pytest.fixture(scope="module")
 def bench(repo_root: Path) -> ModuleType:
-    path = repo_root / "benchmarks" / "medical.py"
-    spec = importlib.util.spec_from_file_location("condiff_bench_medical", path)
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
+    return load_benchmark(repo_root, "medical")
 
 
 class _ExactEps(nn.Module):

@@ -4,8 +4,6 @@ the doc markers are replaced."""
 from __future__ import annotations
 
 import argparse
-import importlib.util
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
@@ -16,17 +14,12 @@ import torch
 from hydra.utils import instantiate
 
 from condiff.core.training.run import build_module
+from tests.benchmarks.loader import load_benchmark
 
 
 @pytest.fixture(scope="module")
 def bench(repo_root: Path) -> ModuleType:
-    spec = importlib.util.spec_from_file_location("condiff_bench_pde", repo_root / "benchmarks" / "pde.py")
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
+    return load_benchmark(repo_root, "pde")
 
 
 @pytest.fixture

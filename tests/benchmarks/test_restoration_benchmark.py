@@ -2,24 +2,17 @@
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from pathlib import Path
 from types import ModuleType
 
 import pytest
 
+from tests.benchmarks.loader import load_benchmark
+
 
 @pytest.fixture(scope="module")
 def bench(repo_root: Path) -> ModuleType:
-    path = repo_root / "benchmarks" / "restoration.py"
-    spec = importlib.util.spec_from_file_location("condiff_bench_restoration", path)
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
+    return load_benchmark(repo_root, "restoration")
 
 
 def _m(nfe: int, psnr: float) -> dict[str, float]:

@@ -2,24 +2,18 @@
 
 from __future__ import annotations
 
-import importlib.util
 import math
-import sys
 from pathlib import Path
 from types import ModuleType
 
 import pytest
 
+from tests.benchmarks.loader import load_benchmark
+
 
 @pytest.fixture(scope="module")
 def bench(repo_root: Path) -> ModuleType:
-    spec = importlib.util.spec_from_file_location("condiff_bench_rl", repo_root / "benchmarks" / "rl.py")
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses resolve annotations through sys.modules
-    spec.loader.exec_module(module)
-    return module
+    return load_benchmark(repo_root, "rl")
 
 
 def test_quick_benchmark_compares_both_planners_and_rewrites_only_its_table(

@@ -2,23 +2,17 @@
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from pathlib import Path
 from types import ModuleType
 
 import pytest
 
+from tests.benchmarks.loader import load_benchmark
+
 
 @pytest.fixture(scope="module")
 def bench(repo_root: Path) -> ModuleType:
-    spec = importlib.util.spec_from_file_location("condiff_bench_scaling", repo_root / "benchmarks" / "scaling.py")
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
+    return load_benchmark(repo_root, "scaling")
 
 
 def test_write_section_replaces_only_its_block(bench: ModuleType, tmp_path: Path) -> None:

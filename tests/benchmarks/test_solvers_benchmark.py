@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import importlib.util
 import math
-import sys
 from pathlib import Path
 from types import ModuleType
 
@@ -15,18 +13,13 @@ from condiff.core.analytic import GaussianMixture, gaussian_pf_ode_solution
 from condiff.core.processes import VPProcess
 from condiff.core.sampling import METHODS
 from condiff.core.sampling.dpm_solver_v3 import compute_statistics
+from tests.benchmarks.loader import load_benchmark
 
 
 @pytest.fixture(scope="module")
 def bench(repo_root: Path) -> ModuleType:
     torch.set_num_threads(1)
-    spec = importlib.util.spec_from_file_location("condiff_bench_solvers", repo_root / "benchmarks" / "solvers.py")
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses resolve annotations through sys.modules
-    spec.loader.exec_module(module)
-    return module
+    return load_benchmark(repo_root, "solvers")
 
 
 @pytest.fixture(scope="module")
