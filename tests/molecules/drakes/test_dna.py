@@ -4,7 +4,6 @@ that oracle, scored by the true motif scan (the evaluation oracle)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import lightning as L
@@ -23,18 +22,9 @@ from condiff.molecules.drakes.metrics import kmer_correlation, kmer_frequencies,
 from condiff.molecules.drakes.networks import CNNRegressor, DilatedCNNDenoiser
 from condiff.molecules.drakes.oracle import RegressorModule
 from condiff.molecules.drakes.sequences import read_csv, read_fasta
+from tests.molecules.drakes.common import TRAINER
 
 LENGTH = 40
-TRAINER = {"logger": False, "enable_checkpointing": False, "enable_progress_bar": False,
-           "enable_model_summary": False, "accelerator": "cpu"}  # fmt: skip
-
-
-@pytest.fixture(autouse=True)
-def _one_thread() -> Iterator[None]:
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
 
 
 def test_jaspar_motif_scan_finds_a_planted_site() -> None:

@@ -4,8 +4,6 @@ p*(x) ∝ p(x) exp(r(x) / alpha), the minimiser of the DRAKES objective."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import lightning as L
 import pytest
 import torch
@@ -21,14 +19,6 @@ V, LENGTH, ALPHA = 3, 2, 0.5
 # 1.15 (tau 0.1) against 0.15 pretrained and 1.45 at the tilted optimum; more steps or a larger lr at tau 1
 # stay near 0.45.
 LR, STEPS, TEMP = 1e-2, 200, 0.1
-
-
-@pytest.fixture(autouse=True)
-def _one_thread() -> Iterator[None]:
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
 
 
 class TinyDenoiser(nn.Module):

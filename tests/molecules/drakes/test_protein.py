@@ -3,10 +3,7 @@ fine-tuned against a CNN regressor of the stability proxy (noisy labels), scored
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import lightning as L
-import pytest
 import torch
 from torch.utils.data import DataLoader, TensorDataset
 
@@ -17,18 +14,9 @@ from condiff.molecules.drakes.metrics import kmer_correlation
 from condiff.molecules.drakes.networks import CNNRegressor, DilatedCNNDenoiser
 from condiff.molecules.drakes.oracle import RegressorModule
 from condiff.molecules.drakes.protein.stability import StabilityProxy, protein_like_sequences
+from tests.molecules.drakes.common import TRAINER
 
 LENGTH = 24
-TRAINER = {"logger": False, "enable_checkpointing": False, "enable_progress_bar": False,
-           "enable_model_summary": False, "accelerator": "cpu"}  # fmt: skip
-
-
-@pytest.fixture(autouse=True)
-def _one_thread() -> Iterator[None]:
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
 
 
 def test_stability_proxy_rewards_helix_formers_and_an_amphipathic_face() -> None:
