@@ -92,7 +92,9 @@ class DrakesModule(L.LightningModule):
                 oracle.to(self.device)
 
     def training_step(self, batch: Any, batch_idx: int) -> Tensor:
-        gen = torch.Generator(device="cpu").manual_seed(self.seed * 1_000_003 + self.global_step)
+        # Per-step seed from (seed, step): a resumed run draws the trajectories an uninterrupted one draws. The
+        # generator lives on the module's device (the Gumbel noise is drawn there).
+        gen = torch.Generator(device=self.device).manual_seed(self.seed * 1_000_003 + self.global_step)
         out = drakes_loss(
             self.diffusion, self.finetuned, self.pretrained, self.reward, (self.batch_size, self.length),
             steps=self.steps, alpha=self.alpha, temperature=self.temperature, truncate=self.truncate,
