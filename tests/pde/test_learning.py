@@ -34,11 +34,9 @@ TINY = [
 ]  # fmt: skip
 
 
-def _train(tmp: Path, *overrides: str) -> dict[str, Any]:
+def _train(tmp: Path, *overrides: str, experiment: str = "pde/wdno_burgers_sim") -> dict[str, Any]:
     with initialize_config_dir(config_dir=str(core_config_dir()), version_base="1.3"):
-        cfg = compose(
-            "train", overrides=[f"paths.output_dir={tmp}", "experiment=pde/wdno_burgers_sim", *TINY, *overrides]
-        )
+        cfg = compose("train", overrides=[f"paths.output_dir={tmp}", f"experiment={experiment}", *TINY, *overrides])
     result = train(cfg)
     result["module"].ema_network.eval()
     result["datamodule"] = result["trainer"].datamodule
@@ -128,3 +126,16 @@ def test_exported_model_simulates_like_the_trained_one(wavelet: dict[str, Any]) 
                         steps=5, method="ddim", generator=torch.Generator().manual_seed(1)).u  # fmt: skip
     got = model.simulate(u0, f, steps=5, method="ddim", generator=torch.Generator().manual_seed(1)).u
     torch.testing.assert_close(got, expected, atol=1e-6, rtol=0)
+
+
+def test_wdno_learns_forced_advection(tmp_path: Path) -> None:
+    """The same recipe on u_t + u_x = f: held-out simulation well below persistence (one 300-step run measured
+    0.54 vs 1.12 relative L2)."""
+    result = _train(tmp_path, "export=false", experiment="pde/wdno_advection_sim")
+    dm = result["datamodule"]
+    test = dm.test
+    wdno = _errors(_simulate(result), dm)[0]
+    persistence = _errors(test.u[:, :1].expand_as(test.u), dm)[0]
+    print(f"\nadvection relative L2: WDNO {wdno:.3f}, persistence {persistence:.3f}")
+    assert persistence > 0.7
+    assert wdno < 0.7 * persistence
