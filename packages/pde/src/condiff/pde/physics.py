@@ -147,24 +147,10 @@ def advection_forced(
         ``(B, nt + 1, N)``.
     """
     _check_field(u0)
-    b, n = u0.shape
     if nt < 1 or t_final <= 0:
         raise ValueError(f"need nt >= 1 and t_final > 0; got {nt}, {t_final}")
-    if forcing is not None and forcing.shape != (b, nt, n):
-        raise ValueError(f"forcing must have shape (B, nt, N) = {(b, nt, n)}, got {tuple(forcing.shape)}")
-    dt = t_final / nt
-    rate = 1j * velocity * _wavenumbers(n, length, u0)
-    shift = torch.exp(-rate * dt)
-    safe = torch.where(rate == 0, torch.ones_like(rate), rate)
-    gain = torch.where(rate == 0, torch.full_like(rate, dt), -torch.expm1(-safe * dt) / safe)
-    uh = torch.fft.rfft(u0, dim=-1)
-    frames = [u0]
-    for step in range(nt):
-        uh = shift * uh
-        if forcing is not None:
-            uh = uh + gain * torch.fft.rfft(forcing[:, step], dim=-1)
-        frames.append(torch.fft.irfft(uh, n=n, dim=-1))
-    return torch.stack(frames, dim=1)
+    rate = 1j * velocity * _wavenumbers(u0.shape[1], length, u0)
+    return _linear_modes(u0, rate, nt, t_final, forcing)
 
 
 def heat_forced(
@@ -191,15 +177,22 @@ def heat_forced(
         ``(B, nt + 1, N)``.
     """
     _check_field(u0)
-    b, n = u0.shape
     if nu <= 0 or nt < 1 or t_final <= 0:
         raise ValueError(f"need nu > 0, nt >= 1, t_final > 0; got {nu}, {nt}, {t_final}")
+    rate = nu * _wavenumbers(u0.shape[1], length, u0).square()
+    return _linear_modes(u0, rate, nt, t_final, forcing)
+
+
+def _linear_modes(u0: Tensor, rate: Tensor, nt: int, t_final: float, forcing: Tensor | None) -> Tensor:
+    """Exact frames of ``u_k' = -rate_k u_k + f_k`` per Fourier mode, ``f`` constant per frame interval:
+    ``u_k(t + dt) = e^{-rate dt} u_k(t) + (1 - e^{-rate dt}) / rate f_k`` (``dt f_k`` where ``rate = 0``)."""
+    b, n = u0.shape
     if forcing is not None and forcing.shape != (b, nt, n):
         raise ValueError(f"forcing must have shape (B, nt, N) = {(b, nt, n)}, got {tuple(forcing.shape)}")
     dt = t_final / nt
-    rate = nu * _wavenumbers(n, length, u0).square()
     decay = torch.exp(-rate * dt)
-    gain = torch.where(rate > 0, -torch.expm1(-rate * dt) / rate.clamp_min(1e-300), torch.full_like(rate, dt))
+    safe = torch.where(rate == 0, torch.ones_like(rate), rate)
+    gain = torch.where(rate == 0, torch.full_like(rate, dt), -torch.expm1(-safe * dt) / safe)
     uh = torch.fft.rfft(u0, dim=-1)
     frames = [u0]
     for step in range(nt):
