@@ -25,7 +25,7 @@ from typing import Any
 
 import lightning as L
 import torch
-from torch import Tensor, nn
+from torch import Tensor
 from torch.utils.data import DataLoader, TensorDataset
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -58,14 +58,17 @@ TRAINER = {"logger": False, "enable_checkpointing": False, "enable_progress_bar"
 
 
 class CallCounter:
-    """Wraps a logits function and counts the sequences it is evaluated on."""
+    """Counts the sequences the wrapped denoisers are evaluated on (one counter for every network of a method)."""
 
-    def __init__(self, fn: Callable[..., Tensor]) -> None:
-        self.fn, self.rows = fn, 0
+    def __init__(self) -> None:
+        self.rows = 0
 
-    def __call__(self, z: Tensor, t: Tensor, **kw: Any) -> Tensor:
-        self.rows += z.shape[0]
-        return self.fn(z, t, **kw)
+    def wrap(self, fn: Callable[[Tensor, Tensor], Tensor]) -> Callable[[Tensor, Tensor], Tensor]:
+        def counted(z: Tensor, t: Tensor) -> Tensor:
+            self.rows += z.shape[0]
+            return fn(z, t)
+
+        return counted
 
 
 class RewardKLRecorder(L.Callback):
@@ -107,19 +110,17 @@ def build(cfg: dict[str, Any]) -> dict[str, Any]:
 def methods(task: dict[str, Any], cfg: dict[str, Any]) -> dict[str, Callable[[int, torch.Generator], Tensor]]:
     d, net, reg = task["diffusion"], task["denoiser"], task["regressor"]
     length, steps = cfg["length"], cfg["steps"]
-    uncond = CallCounter(lambda z, t: net(z, t))
-    task["counter"] = uncond
+    counter = CallCounter()
+    task["counter"] = counter
+    uncond = counter.wrap(lambda z, t: net(z, t))
 
     def plain(n: int, g: torch.Generator) -> Tensor:
         return sample(d, uncond, (n, length), steps=steps, generator=g).tokens
 
     def cfg_sampler(n: int, g: torch.Generator) -> Tensor:
-        cond = CallCounter(lambda z, t: net(z, t, label=torch.ones(z.shape[0], dtype=torch.long)))
-        cond.rows = 0
+        cond = counter.wrap(lambda z, t: net(z, t, label=torch.ones(z.shape[0], dtype=torch.long)))
         fn = cfg_logits_fn(d, cond, uncond, cfg["cfg_scale"])
-        out = sample(d, fn, (n, length), steps=steps, generator=g, cache=False).tokens
-        uncond.rows += cond.rows
-        return out
+        return sample(d, fn, (n, length), steps=steps, generator=g, cache=False).tokens
 
     value = denoised_value(d, uncond, reg, alpha=cfg["alpha"])
 
@@ -153,7 +154,7 @@ def methods(task: dict[str, Any], cfg: dict[str, Any]) -> dict[str, Callable[[in
     ft_net = drakes.finetuned.eval()
 
     def finetuned(n: int, g: torch.Generator) -> Tensor:
-        return sample(d, counted_network(uncond, ft_net), (n, length), steps=steps, generator=g).tokens
+        return sample(d, counter.wrap(ft_net), (n, length), steps=steps, generator=g).tokens
 
     return {
         "pretrained": plain,
@@ -164,16 +165,6 @@ def methods(task: dict[str, Any], cfg: dict[str, Any]) -> dict[str, Callable[[in
         f"best-of-{cfg['best_of']} (regressor)": best_of_n,
         f"DRAKES (alpha = {cfg['drakes_alpha']}, {cfg['ft_steps']} steps)": finetuned,
     }
-
-
-def counted_network(counter: CallCounter, net: nn.Module) -> Callable[[Tensor, Tensor], Tensor]:
-    """Another network whose calls add to ``counter``."""
-
-    def fn(z: Tensor, t: Tensor) -> Tensor:
-        counter.rows += z.shape[0]
-        return net(z, t)
-
-    return fn
 
 
 def evaluate(task: dict[str, Any], fns: dict[str, Callable[[int, torch.Generator], Tensor]], n: int) -> list[dict]:

@@ -21,7 +21,7 @@ from condiff.molecules.drakes.dna.synthetic import RegulatoryDNA
 from condiff.molecules.drakes.metrics import kmer_correlation, kmer_frequencies, log_likelihood
 from condiff.molecules.drakes.networks import CNNRegressor, DilatedCNNDenoiser
 from condiff.molecules.drakes.oracle import RegressorModule
-from condiff.molecules.drakes.sequences import read_csv, read_fasta
+from condiff.molecules.drakes.sequences import decode, read_csv, read_fasta
 from tests.molecules.drakes.common import TRAINER
 
 LENGTH = 40
@@ -50,6 +50,7 @@ def test_fasta_and_csv_loaders_name_bad_characters(tmp_path: Path) -> None:
     assert got.tokens.tolist() == [[0, 1, 2, 3, 0, 1], [0, 1, 2, 3, 2, 0]]
     assert got.labels is not None
     assert got.labels.tolist() == [1.5, -0.5]
+    assert decode(got.tokens, "ACGT") == ["ACGTAC", "ACGTGA"]  # upper case, the reading's inverse
     fa.write_text(">s1\nACGT\n>s2\nACNT\n")
     with pytest.raises(DataValidationError, match=r"enh\.fa, record starting at line 3: character 'N' at position 3"):
         read_fasta(fa)

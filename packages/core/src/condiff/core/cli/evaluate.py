@@ -84,8 +84,6 @@ def _log(cfg: DictConfig, metrics: dict[str, float], samples: torch.Tensor | Non
 
 def evaluate_samples(cfg: DictConfig) -> dict[str, Any]:
     """Metrics of ``cfg.samples`` by the evaluator of the export that produced it."""
-    if cfg.get("threads"):
-        torch.set_num_threads(int(cfg.threads))
     path = Path(cfg.samples).resolve()
     samples, cond, meta = read_samples(path)
     if "export_dir" not in meta:

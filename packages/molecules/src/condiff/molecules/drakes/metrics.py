@@ -3,8 +3,6 @@ correlation with the data, and log-likelihood under the pretrained model (natura
 
 from __future__ import annotations
 
-import itertools
-
 import numpy as np
 import torch
 from torch import Tensor
@@ -43,14 +41,3 @@ def log_likelihood(
     """Per-sequence ELBO ``-NELBO`` (nats, a lower bound on ``log p``) under ``logits_fn``: ``(B,)``, MC over passes."""
     gen = torch.Generator().manual_seed(seed)
     return -torch.stack([diffusion.loss(logits_fn, tokens, gen) for _ in range(passes)]).mean(0)
-
-
-def reward_summary(rewards: Tensor) -> dict[str, float]:
-    """Median and mean reward (DRAKES reports the median activity)."""
-    r = rewards.double()
-    return {"reward_median": float(r.median()), "reward_mean": float(r.mean())}
-
-
-def all_kmers(vocab: str, k: int) -> list[str]:
-    """The ``V^k`` k-mers in the order of :func:`kmer_frequencies`."""
-    return ["".join(p) for p in itertools.product(vocab, repeat=k)]
