@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 import pytest
 import torch
 from hydra import compose, initialize_config_dir
 from hydra.utils import instantiate
+from omegaconf import OmegaConf
 
 from condiff.core.config import validate_train_config
 from condiff.core.config_path import core_config_dir
-from condiff.core.training.run import build_module
+from condiff.core.errors import ConfigError
+from condiff.core.training.run import build_module, has_own_module
 
 CONFIGS = core_config_dir()
 assert CONFIGS is not None
@@ -26,12 +29,33 @@ def _compose(*overrides: str):
         return compose("train", overrides=["paths.output_dir=/tmp/unused", *overrides])
 
 
+# Experiments whose module is built from the exports of earlier stages (DRAKES fine-tuning): composed here, built
+# and trained from real exports in tests/molecules/drakes/test_tasks.py.
+NEEDS_EXPORTS = {"molecules/drakes_dna_finetune", "molecules/drakes_protein_finetune"}
+
+
 @pytest.mark.parametrize("experiment", EXPERIMENTS)
 def test_experiment_composes_and_one_training_batch_runs(experiment: str) -> None:
     torch.set_num_threads(2)
+    if experiment in NEEDS_EXPORTS:
+        cfg = _compose(f"experiment={experiment}")
+        validate_train_config(cfg)
+        with pytest.raises(ConfigError, match="pretrained_export"):
+            build_module(cfg)
+        return
     cfg = _compose(f"experiment={experiment}", "task.datamodule.batch_size=2")
+    if OmegaConf.select(cfg, "task.datamodule.num_train") is not None:
+        cfg.task.datamodule.num_train = 8  # generated sets: a batch needs only a few
     validate_train_config(cfg)
     module = build_module(cfg)
+    if has_own_module(cfg):  # a task's own Lightning module (e.g. masked discrete diffusion): its training step
+        dm = instantiate(cfg.task.datamodule)
+        dm.setup("fit")
+        with warnings.catch_warnings():  # self.log outside a Trainer: only the step itself is under test
+            warnings.filterwarnings("ignore", message=".*self.trainer. reference is not registered")
+            loss = module.training_step(next(iter(dm.train_dataloader())), 0)
+        assert torch.isfinite(loss), experiment
+        return
     dm = instantiate(cfg.task.datamodule)
     if hasattr(dm, "crop"):
         dm.crop = 32  # keep the forward pass small; the configs' own sizes are for real training

@@ -35,6 +35,12 @@ def generate_from_export(cfg: DictConfig) -> dict[str, Any]:
     ecfg = load_exported_config(export_dir)
     device = torch.device(cfg.device)
     network = load_exported_weights(instantiate_node(ecfg, "task.network"), export_dir).to(device).eval()
+    if OmegaConf.select(ecfg, "task.module") is not None:
+        # A task with its own module (e.g. masked discrete diffusion) is no Gaussian path: its writer samples.
+        if OmegaConf.select(ecfg, "task.sample_writer") is None:
+            raise ConfigError(f"{export_dir}: task {ecfg.task.name!r} has its own module but no task.sample_writer")
+        datamodule = instantiate_node(ecfg, "task.datamodule")
+        return _write_with_task(cfg, ecfg, network, None, datamodule, export_dir, device)
     process = sampling_process(cfg, ecfg, network, export_dir)
     if cfg.get("input_dir"):
         return _restore_folder(cfg, ecfg, network, process, device)
@@ -138,13 +144,14 @@ def _write_with_task(
     """Sample with the task's own writer (``task.sample_writer``; e.g. GDSS's graphs on a tuple state).
 
     The writer draws ``num_samples`` samples and writes them to ``out_dir`` (its own formats plus a
-    ``samples.safetensors`` that ``condiff-evaluate`` reads); it returns a summary mapping.
+    ``samples.safetensors`` that ``condiff-evaluate`` reads); it returns a summary mapping. For a task with its
+    own module (``task.module``) ``process`` and ``parameterization`` are ``None``.
     """
     writer = instantiate_node(ecfg, "task.sample_writer")
     return writer(
         network=network,
         process=process,
-        parameterization=ecfg.param.name,
+        parameterization=OmegaConf.select(ecfg, "param.name"),
         datamodule=datamodule,
         options=sampler_options(cfg),
         num_samples=int(cfg.num_samples),

@@ -34,6 +34,11 @@ class MaskedDiffusionModule(L.LightningModule):
         self.lr, self.weight_decay, self.ema_decay = float(lr), float(weight_decay), float(ema_decay)
         self.label_dropout = float(label_dropout)
 
+    @property
+    def export_network(self) -> nn.Module:
+        """The weights ``condiff-train`` exports (``task.module`` route): the EMA network."""
+        return self.ema_network
+
     @staticmethod
     def _unpack(batch: Any) -> tuple[Tensor, Tensor | None]:
         if isinstance(batch, dict):
@@ -54,6 +59,19 @@ class MaskedDiffusionModule(L.LightningModule):
         if not torch.isfinite(loss):
             raise FloatingPointError(f"masked-diffusion loss is {loss.item()} at step {self.global_step}")
         self.log("train/nelbo", loss, prog_bar=True, batch_size=x.shape[0])
+        return loss
+
+    def validation_step(self, batch: Any, batch_idx: int) -> Tensor:
+        """Held-out NELBO of the EMA network, unconditional (null label), with noise fixed per batch index."""
+        x, label = self._unpack(batch)
+        self.diffusion.check_tokens(x)
+        gen = torch.Generator(device=x.device).manual_seed(batch_idx)
+        if label is None:
+            loss = self.diffusion.loss(self.ema_network, x, gen).mean()
+        else:
+            null = torch.full_like(label.long(), -1)
+            loss = self.diffusion.loss(lambda z, t: self.ema_network(z, t, label=null), x, gen).mean()
+        self.log("val/nelbo", loss, prog_bar=True, batch_size=x.shape[0])
         return loss
 
     def optimizer_step(self, *args: Any, **kwargs: Any) -> None:

@@ -123,6 +123,11 @@ class DiffusionModule(L.LightningModule):
         self.seed = int(seed)
 
     # -- training ----------------------------------------------------------------
+    @property
+    def export_network(self) -> nn.Module:
+        """The weights ``condiff-train`` exports: the EMA network."""
+        return self.ema_network
+
     def forward(self, x: Tensor, t: Tensor, **cond: Any) -> Tensor:
         return self.network(x, t, **cond)
 

@@ -19,10 +19,26 @@ from condiff.core.training.module import DiffusionModule
 log = logging.getLogger(__name__)
 
 EXPORT_KEYS = ("task", "sde", "param", "sampler", "seed", "paths")
+# A task with its own Lightning module (``task.module``) is not a Gaussian path: no sde/param to export.
+OWN_MODULE_EXPORT_KEYS = ("task", "sampler", "seed", "paths")
 
 
-def build_module(cfg: DictConfig) -> DiffusionModule:
-    """The :class:`DiffusionModule` described by ``cfg`` (network, process, loss, evaluator, sampler)."""
+def has_own_module(cfg: DictConfig) -> bool:
+    """Does the task bring its own Lightning module (``task.module``, e.g. masked discrete diffusion)?"""
+    return OmegaConf.select(cfg, "task.module") is not None
+
+
+def build_module(cfg: DictConfig) -> L.LightningModule:
+    """The Lightning module described by ``cfg``.
+
+    The default is the core :class:`DiffusionModule` (``task.network``, ``sde``, ``param``, ``loss``,
+    ``task.evaluator``, ``sampler``; ``task.module_class`` may name a subclass). A task whose model is not a
+    Gaussian path (masked discrete diffusion, DRAKES fine-tuning, a reward regressor) gives the whole module as
+    a Hydra node ``task.module`` instead; it must expose ``export_network``, the weights ``condiff-sample``
+    loads into ``task.network``.
+    """
+    if has_own_module(cfg):
+        return _own_module(cfg)
     network = instantiate_node(cfg, "task.network")
     if cfg.get("compile", False):
         network.compile()
@@ -46,6 +62,21 @@ def build_module(cfg: DictConfig) -> DiffusionModule:
         from condiff.core.errors import ConfigError
 
         raise ConfigError(f"config key 'module': {e}") from e
+
+
+def _own_module(cfg: DictConfig) -> L.LightningModule:
+    from condiff.core.errors import ConfigError
+
+    if OmegaConf.select(cfg, "task.module_class") is not None:
+        raise ConfigError("config keys 'task.module' and 'task.module_class' exclude each other: give one")
+    module = instantiate_node(cfg, "task.module")
+    if not isinstance(module, L.LightningModule):
+        raise ConfigError(f"config key 'task.module' built a {type(module).__name__}, not a LightningModule")
+    if not isinstance(getattr(module, "export_network", None), torch.nn.Module):
+        raise ConfigError(
+            f"config key 'task.module': {type(module).__name__} has no 'export_network' (the weights to export)"
+        )
+    return module
 
 
 def _module_class(path: str | None) -> type[DiffusionModule]:
@@ -92,15 +123,19 @@ def train(cfg: DictConfig) -> dict[str, Any]:
         log.info("resuming from %s", ckpt_path)
     trainer.fit(module, datamodule=datamodule, ckpt_path=ckpt_path)
     metrics = {k: float(v) for k, v in trainer.callback_metrics.items() if v.numel() == 1}
-    if module.evaluator is not None:
+    if getattr(module, "evaluator", None) is not None:
         trainer.validate(module, datamodule=datamodule, verbose=False)
         metrics.update({k: float(v) for k, v in trainer.callback_metrics.items() if v.numel() == 1})
     export_dir = out_dir / "export"
     if cfg.get("export", True) and trainer.is_global_zero:
         plain = OmegaConf.to_container(cfg, resolve=True)
         assert isinstance(plain, dict)
+        keys = OWN_MODULE_EXPORT_KEYS if has_own_module(cfg) else EXPORT_KEYS
         export_model(
-            module.ema_network, {k: plain[k] for k in EXPORT_KEYS if k in plain}, export_dir, process=module.process
+            module.export_network,  # type: ignore[arg-type]
+            {k: plain[k] for k in keys if k in plain},
+            export_dir,
+            process=getattr(module, "process", None),
         )
     if trainer.is_global_zero:
         _report(out_dir, export_dir, metrics, trainer)

@@ -74,6 +74,11 @@ class DrakesModule(L.LightningModule):
         self.lr, self.use_checkpoint, self.seed = float(lr), bool(use_checkpoint), int(seed)
 
     @property
+    def export_network(self) -> nn.Module:
+        """The weights ``condiff-train`` exports: the fine-tuned denoiser."""
+        return self.finetuned
+
+    @property
     def pretrained(self) -> nn.Module:
         return self._frozen[0]
 

@@ -19,10 +19,27 @@ class RegressorModule(L.LightningModule):
         super().__init__()
         self.regressor, self.lr, self.weight_decay = regressor, float(lr), float(weight_decay)
 
+    @property
+    def export_network(self) -> nn.Module:
+        """The weights ``condiff-train`` exports: the regressor."""
+        return self.regressor
+
     def training_step(self, batch: Any, batch_idx: int) -> Tensor:
         tokens, labels = batch
         loss = nn.functional.mse_loss(self.regressor(tokens), labels.float())
         self.log("train/mse", loss, prog_bar=True, batch_size=tokens.shape[0])
+        return loss
+
+    def validation_step(self, batch: Any, batch_idx: int) -> Tensor:
+        """Held-out MSE and Pearson correlation of predictions with the labels."""
+        tokens, labels = batch
+        pred = self.regressor(tokens)
+        loss = nn.functional.mse_loss(pred, labels.float())
+        self.log("val/mse", loss, prog_bar=True, batch_size=tokens.shape[0])
+        if tokens.shape[0] > 1:
+            self.log(
+                "val/pearson", torch.corrcoef(torch.stack([pred, labels.float()]))[0, 1], batch_size=tokens.shape[0]
+            )
         return loss
 
     def configure_optimizers(self) -> torch.optim.Optimizer:
