@@ -5,6 +5,7 @@ is only logged."""
 from __future__ import annotations
 
 import copy
+import math
 from collections.abc import Callable
 from typing import Any
 
@@ -97,9 +98,12 @@ class DrakesModule(L.LightningModule):
                 oracle.to(self.device)
 
     def training_step(self, batch: Any, batch_idx: int) -> Tensor:
-        # Per-step seed from (seed, step): a resumed run draws the trajectories an uninterrupted one draws. The
-        # generator lives on the module's device (the Gumbel noise is drawn there).
-        gen = torch.Generator(device=self.device).manual_seed(self.seed * 1_000_003 + self.global_step)
+        # Per-batch seed from (seed, epoch, batch): a resumed run draws the trajectories an uninterrupted one draws,
+        # and accumulated micro-batches of one optimizer step draw different ones. The generator lives on the
+        # module's device (the Gumbel noise is drawn there).
+        per_epoch = self.trainer.num_training_batches
+        draw = self.current_epoch * int(per_epoch) + batch_idx if math.isfinite(per_epoch) else self.global_step
+        gen = torch.Generator(device=self.device).manual_seed(self.seed * 1_000_003 + draw)
         out = drakes_loss(
             self.diffusion, self.finetuned, self.pretrained, self.reward, (self.batch_size, self.length),
             steps=self.steps, alpha=self.alpha, temperature=self.temperature, truncate=self.truncate,
