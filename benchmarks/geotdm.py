@@ -1,18 +1,24 @@
-"""GeoTDM forecasting against NFE (DDPM ancestral vs the core fast solvers) and training-step time of the
-broadcast temporal attention against the materialised ``[nodes, heads, T, T]`` formulation.
+"""GeoTDM forecasting against NFE (DDPM ancestral vs the core fast solvers), unconditional generation scored by
+the paper's marginal / classification / prediction scores, and training-step time of the broadcast temporal
+attention against the materialised ``[nodes, heads, T, T]`` formulation.
 
-    python benchmarks/geotdm.py            # full run (~30 min on 2 busy cores), tables into docs/molecules.md
-    python benchmarks/geotdm.py --quick    # ~1 min smoke version, printed only
+    python benchmarks/geotdm.py                   # full run (~40 min on 2 busy cores), tables into docs/molecules.md
+    python benchmarks/geotdm.py --part uncond     # only the unconditional part (~8 min), its table into the doc
+    python benchmarks/geotdm.py --quick           # ~1 min smoke version, printed only
 
 One small GeoTDM model is trained on the built-in charged N-body systems (10 given frames, 10 generated) and
 sampled with K = 5 samples per held-out system by each solver at several NFE (3 seeds, mean ± std of minADE_5
 and minFDE_5). The step-time part times forward + backward of the same network with its temporal layers
 computed by broadcasting (condiff's) and by materialising the per-pair messages as the reference code does.
+The unconditional part trains a small model on 20-frame trajectories and scores its samples for held-out systems
+(their charges and couplings) against the held-out trajectories, next to held-out real data from another split
+(the best a generator can score) and the diffusion prior ``P eps`` (pure noise, the worst).
 """
 
 from __future__ import annotations
 
 import argparse
+import math
 import platform
 import sys
 import time
@@ -33,14 +39,20 @@ from condiff.molecules.geotdm import (
     NBodyDataModule,
     PriorShiftedProcess,
     TrajectoryDiffusionModule,
+    TrajectoryProjection,
+    classification_score,
     kinematic_baseline,
+    marginal_score,
     min_ade_fde,
+    prediction_score,
 )
 from condiff.molecules.geotdm.network import EquivariantTemporalAttention, GeoTDMNetwork, dense_to_graph
+from condiff.molecules.geotdm.systems import Systems
 
 ROOT = Path(__file__).resolve().parents[1]
 DOC = ROOT / "docs" / "molecules.md"
 START, END = "<!-- geotdm-benchmark:start -->", "<!-- geotdm-benchmark:end -->"
+UNCOND_START, UNCOND_END = "<!-- geotdm-uncond-benchmark:start -->", "<!-- geotdm-uncond-benchmark:end -->"
 FRAMES, GIVEN, K = 20, 10, 5
 
 # (name, method, options, NFE per step)
@@ -69,6 +81,11 @@ def train_model(steps: int, train_size: int) -> tuple[TrajectoryDiffusionModule,
         ema_decay=0.99,
         prior_loss_weight=1.0,
     )
+    return module, dm, fit(module, dm, steps)
+
+
+def fit(module: TrajectoryDiffusionModule, dm: NBodyDataModule, steps: int) -> float:
+    """Train ``module`` for ``steps`` steps without validation; the wall time in seconds."""
     trainer = L.Trainer(
         max_steps=steps,
         logger=False,
@@ -80,7 +97,77 @@ def train_model(steps: int, train_size: int) -> tuple[TrajectoryDiffusionModule,
     )
     t = time.perf_counter()
     trainer.fit(module, datamodule=dm)
-    return module, dm, time.perf_counter() - t
+    return time.perf_counter() - t
+
+
+def train_uncond_model(steps: int, train_size: int, n: int) -> tuple[TrajectoryDiffusionModule, NBodyDataModule, float]:
+    """A small unconditional model on 20-frame trajectories (zero centre of mass); ``n`` val and test systems."""
+    dm = NBodyDataModule(num_frames=FRAMES, train_size=train_size, val_size=n, test_size=n, batch_size=32)
+    torch.manual_seed(0)
+    # sigma_data = 1: the std of the centred positions (0.99 on the training systems)
+    model = GeoTDMModel("uncond", FRAMES, 0, hidden=32, num_layers=2, heads=2, time_dim=16, sigma_data=1.0)
+    module = TrajectoryDiffusionModule(
+        model,
+        PriorShiftedProcess(DiscreteVPProcess(betas=torch.linspace(1e-4, 0.02, 1000))),
+        "eps",
+        lr=5e-3,
+        warmup_steps=20,
+        min_lr_ratio=0.1,
+        ema_decay=0.99,
+    )
+    return module, dm, fit(module, dm, steps)
+
+
+# (name, method, steps, options) of the unconditional samplers
+UNCOND_SAMPLERS: list[tuple[str, str, int, dict[str, Any]]] = [
+    ("GeoTDM, DDIM (eta = 0)", "ddim", 50, {"schedule": "uniform"}),
+    ("GeoTDM, DDPM ancestral", "posterior", 1000, {"schedule": "uniform"}),
+]
+
+
+def centred(systems: Systems) -> Systems:
+    """``systems`` with each system's centre of mass over its nodes and frames removed (what uncond samples have)."""
+    return systems.with_x(TrajectoryProjection(systems.batch, None, center=True)(systems.x))
+
+
+def uncond_scores(real: Systems, fake: Systems, score_steps: int) -> dict[str, float]:
+    """GeoTDM's three scores of ``fake`` against ``real`` (the prediction score forecasts the second half)."""
+    return {
+        "marginal": marginal_score(real.x, fake.x),
+        "classification": classification_score(real, fake, steps=score_steps),
+        "prediction": prediction_score(real, fake, given=FRAMES // 2, steps=score_steps),
+    }
+
+
+def run_uncond(
+    module: TrajectoryDiffusionModule,
+    dm: NBodyDataModule,
+    n: int,
+    score_steps: int = 200,
+    samplers: list[tuple[str, str, int, dict[str, Any]]] = UNCOND_SAMPLERS,
+) -> list[dict[str, Any]]:
+    """Scores of held-out real data, the diffusion prior and the model's samples against ``n`` test systems.
+
+    Every generated set uses the test systems' charges and couplings (one sample each); the real reference is the
+    validation split (other systems of the same distribution).
+    """
+    real = centred(dm.eval_systems(n, split="test"))
+    rows: list[dict[str, Any]] = []
+    other = centred(dm.eval_systems(n, split="val"))
+    rows.append({"source": "held-out real data (val split)", "nfe": 0, **uncond_scores(real, other, score_steps)})
+    print(rows[-1], flush=True)
+    eps = torch.randn(real.x.shape, generator=torch.Generator().manual_seed(1))
+    noise = real.with_x(TrajectoryProjection(real.batch, None, center=True)(eps))
+    rows.append({"source": "diffusion prior P eps (noise)", "nfe": 0, **uncond_scores(real, noise, score_steps)})
+    print(rows[-1], flush=True)
+    for name, method, steps, opts in samplers:
+        t = time.perf_counter()
+        res = module.sample_trajectories(real, num_samples=1, seed=2, method=method, steps=steps, **opts)
+        wall = time.perf_counter() - t
+        fake = real.with_x(res.x[0])
+        rows.append({"source": name, "nfe": res.nfe, "sample_s": wall, **uncond_scores(real, fake, score_steps)})
+        print(rows[-1], flush=True)
+    return rows
 
 
 def run_samplers(
@@ -253,16 +340,51 @@ def markdown(rows: list[dict[str, Any]], steps: list[dict[str, Any]], info: dict
     return "\n".join(lines)
 
 
-def write_doc(table: str, doc: Path = DOC) -> None:
-    replace_block(doc, START, END, table)
+def uncond_markdown(rows: list[dict[str, Any]], info: dict[str, Any]) -> str:
+    lines = [
+        f"Measured by `python benchmarks/geotdm.py --part uncond` ({info['date']}, {info['machine']}, 1 torch "
+        f"thread). Unconditional model: EGTN 2 layers / width 32, `sigma_data` 1, {info['steps']} steps of 32 "
+        f"systems ({info['train_s']:.0f} s) on {info['train_size']} charged 5-particle systems of 20 frames; "
+        f"scored against {info['n']} held-out test systems (centred), one sample per system with its charges. "
+        f"Marginal: histogram distance per axis (lower is better); classification: held-out BCE of a real-vs-"
+        f"generated classifier ({info['score_steps']} steps; higher is better, ln 2 = {LN2:.3f} is "
+        f"indistinguishable); prediction: MSE on the real test systems of a forecaster of frames 11-20 from "
+        f"1-10 trained on the row's set ({info['score_steps']} steps; lower is better).",
+        "",
+        "| samples | NFE | marginal | classification | prediction |",
+        "|---|---|---|---|---|",
+    ]
+    for r in rows:
+        lines.append(
+            f"| {r['source']} | {r['nfe']} | {r['marginal']:.4f} | {r['classification']:.3f} | {r['prediction']:.4f} |"
+        )
+    return "\n".join(lines)
+
+
+def write_doc(table: str, doc: Path = DOC, start: str = START, end: str = END) -> None:
+    replace_block(doc, start, end, table)
 
 
 def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--quick", action="store_true", help="tiny smoke run, printed only")
+    p.add_argument("--part", choices=("all", "forecast", "uncond"), default="all", help="which tables to measure")
     args = p.parse_args(argv)
     torch.set_num_threads(1)
     quick = args.quick
+    machine = f"{platform.machine()} {platform.processor() or ''}".strip()
+    if args.part in ("all", "uncond"):
+        u_steps, u_train, u_n, u_score = (40, 64, 16, 20) if quick else (3000, 2000, 256, 200)
+        module, dm, train_s = train_uncond_model(u_steps, u_train, u_n)
+        u_rows = run_uncond(module, dm, u_n, u_score, UNCOND_SAMPLERS[:1] if quick else UNCOND_SAMPLERS)
+        u_info = {"date": time.strftime("%Y-%m-%d"), "machine": machine, "steps": u_steps, "train_s": train_s,
+                  "train_size": u_train, "n": u_n, "score_steps": u_score}  # fmt: skip
+        u_table = uncond_markdown(u_rows, u_info)
+        print(u_table)
+        if not quick:
+            write_doc(u_table, start=UNCOND_START, end=UNCOND_END)
+    if args.part == "uncond":
+        return
     steps, train_size = (40, 64) if quick else (2000, 2000)
     nfes = [5, 10] if quick else [10, 20, 50, 100]
     seeds, n = (1, 8) if quick else (3, 64)
@@ -274,7 +396,7 @@ def main(argv: list[str] | None = None) -> None:
     step_rows = run_step_times(sizes, repeats=1 if quick else 3)
     info = {
         "date": time.strftime("%Y-%m-%d"),
-        "machine": f"{platform.machine()} {platform.processor() or ''}".strip(),
+        "machine": machine,
         "steps": steps,
         "train_s": train_s,
         "train_size": train_size,
@@ -285,6 +407,9 @@ def main(argv: list[str] | None = None) -> None:
     print(table)
     if not quick:
         write_doc(table)
+
+
+LN2 = math.log(2.0)
 
 
 if __name__ == "__main__":

@@ -53,3 +53,24 @@ def test_quick_rows_and_doc_markers(bench: ModuleType, tmp_path: Path) -> None:
     doc.write_text(f"before\n{bench.START}\nold\n{bench.END}\nafter\n")
     bench.write_doc("new table", doc)
     assert doc.read_text() == f"before\n{bench.START}\nnew table\n{bench.END}\nafter\n"
+
+
+def test_uncond_rows_and_table(bench: ModuleType) -> None:
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        module, dm, _ = bench.train_uncond_model(steps=2, train_size=16, n=6)
+        rows = bench.run_uncond(module, dm, 6, score_steps=2, samplers=[("GeoTDM, DDIM", "ddim", 2, {})])
+    finally:
+        torch.set_num_threads(n)
+    assert [r["source"] for r in rows] == [
+        "held-out real data (val split)",
+        "diffusion prior P eps (noise)",
+        "GeoTDM, DDIM",
+    ]
+    assert rows[2]["nfe"] == 2
+    assert all(r[k] >= 0 for r in rows for k in ("marginal", "classification", "prediction"))
+    info = {"date": "d", "machine": "m", "steps": 2, "train_s": 1.0, "train_size": 16, "n": 6, "score_steps": 2}
+    table = bench.uncond_markdown(rows, info)
+    assert "| GeoTDM, DDIM | 2 |" in table
+    assert table.count("\n|") == 5  # header, rule and three rows

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-from condiff.core.errors import DataValidationError
+from condiff.core.errors import ConfigError, DataValidationError
 from condiff.molecules.geotdm import ETHUCYDataModule, MD17DataModule, systems_from_batch
 from condiff.molecules.geotdm.ethucy import eth_ucy_windows, read_eth_ucy
 from condiff.molecules.geotdm.md17 import md17_windows, read_md17
@@ -142,8 +142,7 @@ def test_real_data_task_configs_train_on_small_files(task: str, tmp_path: Path) 
             "train",
             overrides=[
                 "paths.output_dir=/tmp/unused",
-                "experiment=molecules/geotdm_nbody_forecast",
-                f"task=molecules/{task}",
+                f"experiment=molecules/{task}",
                 *small,
                 *data,
             ],
@@ -152,3 +151,37 @@ def test_real_data_task_configs_train_on_small_files(task: str, tmp_path: Path) 
     dm = instantiate(cfg.task.datamodule)
     loss = module._loss(next(iter(dm.train_dataloader())))
     assert torch.isfinite(loss)
+    # the experiments' settings: the reference's 100 linear betas (guided-diffusion scaling), ETH-UCY planar
+    betas = instantiate(cfg.sde.process.betas)
+    assert betas.shape == (100,)
+    assert float(betas[0]) == pytest.approx(1e-3)
+    assert float(betas[-1]) == pytest.approx(0.2)
+    assert module.network.planar == (task == "geotdm_ethucy_forecast")
+    assert cfg.module.num_eval_samples == (20 if task == "geotdm_ethucy_forecast" else 5)
+
+
+def test_built_in_sources_without_files() -> None:
+    from condiff.molecules.geotdm.ethucy import simulate_crowd
+    from condiff.molecules.geotdm.md17 import simulate_molecule
+
+    positions, z = simulate_molecule(frames=2000)
+    assert positions.shape == (2000, 9, 3)
+    assert z.tolist() == [6, 6, 8, 1, 1, 1, 1, 1, 1]
+    cc = (positions[:, 0] - positions[:, 1]).norm(dim=-1)
+    print(f"built-in molecule: C-C {cc.mean():.3f} +- {cc.std():.3f} A")
+    assert abs(float(cc.mean()) - 1.52) < 0.05  # bonds hold near their length
+    assert 0.01 < float(cc.std()) < 0.1  # and fluctuate thermally
+    rows = simulate_crowd(pedestrians=4, frames=30, seed=0)
+    assert rows.shape == (4 * 30, 4)
+    xy = torch.from_numpy(rows[:, 2:]).reshape(30, 4, 2)
+    speed = (xy[1:] - xy[:-1]).norm(dim=-1) / 0.4
+    print(f"built-in crowd: speed {speed.mean():.2f} m/s")
+    assert 0.8 < float(speed.mean()) < 1.8  # walking speed
+    dm = ETHUCYDataModule(builtin_scenes=4)
+    assert len(dm.splits["train"]) == 4 * 41  # 60 frames per scene: 41 windows of 20
+    assert len(dm.splits["test"]) == 41
+    md = MD17DataModule(span=10, every=10, train_windows=8, eval_windows=4)
+    sys = systems_from_batch(next(iter(md.train_dataloader())))
+    assert sys.x.shape[1:] == (10, 3)
+    with pytest.raises(ConfigError, match="give both"):
+        ETHUCYDataModule(train_paths=["a.txt"])

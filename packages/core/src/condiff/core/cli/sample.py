@@ -72,11 +72,8 @@ def generate_from_export(cfg: DictConfig) -> dict[str, Any]:
     samples = torch.cat(outs)
     out_dir = Path(cfg.out_dir).resolve()
     out_dir.mkdir(parents=True, exist_ok=True)
-    tensors = {"samples": samples.contiguous(), **{f"cond.{k}": torch.cat(v).contiguous() for k, v in conds.items()}}
-    meta = {"export_dir": str(export_dir), "nfe": str(nfe), "sampler": json.dumps({**opts, "guidance": guidance})}
-    tmp = out_dir / f".{SAMPLES_FILE}.tmp"
-    save_file(tensors, str(tmp), metadata=meta)
-    publish(tmp, out_dir / SAMPLES_FILE)
+    tensors = {"samples": samples, **{f"cond.{k}": torch.cat(v) for k, v in conds.items()}}
+    write_samples(out_dir, tensors, export_dir, nfe, {**opts, "guidance": guidance})
     png = None
     if samples.ndim == 4 and samples.shape[1] in (1, 3):
         png = save_png(
@@ -86,6 +83,24 @@ def generate_from_export(cfg: DictConfig) -> dict[str, Any]:
     if png:
         print(f"sample grid:     {png}", flush=True)
     return {"samples_path": out_dir / SAMPLES_FILE, "samples": samples, "nfe": nfe}
+
+
+def write_samples(
+    out_dir: Path,
+    tensors: dict[str, torch.Tensor],
+    export_dir: Path,
+    nfe: int,
+    sampler: dict[str, Any],
+    extra_meta: dict[str, str] | None = None,
+) -> Path:
+    """Atomically write ``out_dir/samples.safetensors``: ``samples`` (+ ``cond.<name>`` tensors) with the metadata
+    ``condiff-evaluate`` reads (``export_dir``, ``nfe``, ``sampler`` as JSON; plus ``extra_meta``). Task writers
+    use it too."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    meta = {**(extra_meta or {}), "export_dir": str(export_dir), "nfe": str(nfe), "sampler": json.dumps(sampler)}
+    tmp = out_dir / f".{SAMPLES_FILE}.tmp"
+    save_file({k: v.contiguous() for k, v in tensors.items()}, str(tmp), metadata=meta)
+    return publish(tmp, out_dir / SAMPLES_FILE)
 
 
 def sampling_process(cfg: DictConfig, ecfg: DictConfig, network: torch.nn.Module, export_dir: Path) -> Any:

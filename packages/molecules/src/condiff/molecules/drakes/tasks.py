@@ -16,15 +16,14 @@ motif-count correlation with held-out data, and the ELBO under the pretrained mo
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 import torch
-from safetensors.torch import save_file
 from torch import Tensor, nn
 
-from condiff.core.checkpoint import atomic_write_bytes, publish
+from condiff.core.checkpoint import atomic_write_bytes
+from condiff.core.cli.sample import SAMPLES_FILE, write_samples
 from condiff.core.config import instantiate_node
 from condiff.core.discrete import LogitsFn, MaskedDiffusion, cfg_logits_fn, sample
 from condiff.core.errors import ConfigError
@@ -36,8 +35,6 @@ from condiff.molecules.drakes.module import DrakesModule
 from condiff.molecules.drakes.sequences import decode
 
 __all__ = ["SequenceEvaluator", "SequenceSampleWriter", "drakes_finetune_module", "load_exported_network"]
-
-SAMPLES_FILE = "samples.safetensors"
 
 
 def load_exported_network(export_dir: str | Path, network: nn.Module | None = None) -> nn.Module:
@@ -135,12 +132,9 @@ class SequenceSampleWriter:
                 parts.append(res.tokens.cpu())
                 nfe = max(nfe, res.nfe)
         tokens = torch.cat(parts)
-        out_dir.mkdir(parents=True, exist_ok=True)
-        sampler = {"steps": steps, "guidance": guidance, "label": label}
-        meta = {"export_dir": str(export_dir), "nfe": str(nfe), "sampler": json.dumps(sampler)}
-        tmp = out_dir / f".{SAMPLES_FILE}.tmp"
-        save_file({"samples": tokens.contiguous()}, str(tmp), metadata=meta)
-        publish(tmp, out_dir / SAMPLES_FILE)
+        write_samples(
+            out_dir, {"samples": tokens}, export_dir, nfe, {"steps": steps, "guidance": guidance, "label": label}
+        )
         fasta = out_dir / "samples.fasta"
         seqs = decode(tokens, self.alphabet)
         atomic_write_bytes("".join(f">sample_{i}\n{s}\n" for i, s in enumerate(seqs)).encode(), fasta)

@@ -6,21 +6,18 @@ The safetensors file holds the packed continuous samples ``[X | A]`` and ``cond.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 import networkx as nx
 import torch
-from safetensors.torch import save_file
 
-from condiff.core.checkpoint import atomic_write_bytes, publish
+from condiff.core.checkpoint import atomic_write_bytes
+from condiff.core.cli.sample import SAMPLES_FILE, write_samples
 from condiff.molecules.chem.convert import canonical_smiles, graphs_to_molecules
 from condiff.molecules.gdss.process import pack
 from condiff.molecules.gdss.sampling import GraphSamples, sample_graphs
 from condiff.molecules.graphs.tensors import quantize_adjacency, tensors_to_graphs
-
-SAMPLES_FILE = "samples.safetensors"
 
 
 class GraphSampleWriter:
@@ -68,15 +65,7 @@ class GraphSampleWriter:
             flags=torch.cat([p.flags for p in parts]),
             nfe=parts[-1].nfe,
         )
-        out_dir.mkdir(parents=True, exist_ok=True)
-        meta = {"export_dir": str(export_dir), "nfe": str(res.nfe), "sampler": json.dumps(opts)}
-        tmp = out_dir / f".{SAMPLES_FILE}.tmp"
-        save_file(
-            {"samples": pack(res.x, res.adj).contiguous(), "cond.flags": res.flags.contiguous()},
-            str(tmp),
-            metadata=meta,
-        )
-        publish(tmp, out_dir / SAMPLES_FILE)
+        write_samples(out_dir, {"samples": pack(res.x, res.adj), "cond.flags": res.flags}, export_dir, res.nfe, opts)
         if self.kind == "graphs":
             written = write_graphml(
                 tensors_to_graphs(quantize_adjacency(res.adj, self.threshold), res.flags), out_dir / "graphs"

@@ -3,7 +3,7 @@
 ``geotdm.nbody`` simulates the built-in N-body data and reads/writes its splits; ``geotdm.network`` holds the
 equivariant temporal network. The package level adds the conditioning masks, the geometric priors, the
 prior-shifted projected process, the training module, the data module, sampling with the core solvers and the
-minADE/minFDE metrics (importing it pulls in torch-geometric).
+minADE/minFDE metrics, the evaluator and the ``condiff-sample`` writer (importing it pulls in torch-geometric).
 """
 
 from condiff.molecules.geotdm.baselines import kinematic_baseline
@@ -15,6 +15,7 @@ from condiff.molecules.geotdm.data import (
     TrajectoryDataModule,
     system_graph,
 )
+from condiff.molecules.geotdm.evaluator import TrajectoryEvaluator
 from condiff.molecules.geotdm.masks import frame_mask, nearest_given
 from condiff.molecules.geotdm.metrics import displacement_errors, min_ade_fde
 from condiff.molecules.geotdm.model import GeoTDMModel
@@ -30,6 +31,7 @@ from condiff.molecules.geotdm.process import (
 from condiff.molecules.geotdm.sampling import TrajectoryDenoiser, TrajectorySamples, sample_trajectories
 from condiff.molecules.geotdm.scores import classification_score, marginal_score, prediction_score
 from condiff.molecules.geotdm.systems import Systems, systems_from_batch
+from condiff.molecules.geotdm.writer import TrajectorySampleWriter
 
 __all__ = [
     "ETHUCYDataModule",
@@ -43,7 +45,9 @@ __all__ = [
     "TrajectoryDataModule",
     "TrajectoryDenoiser",
     "TrajectoryDiffusionModule",
+    "TrajectoryEvaluator",
     "TrajectoryProjection",
+    "TrajectorySampleWriter",
     "TrajectorySamples",
     "classification_score",
     "displacement_errors",

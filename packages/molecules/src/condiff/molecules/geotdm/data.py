@@ -178,14 +178,15 @@ class MD17DataModule(TrajectoryDataModule):
     """GeoTDM's MD17 setting: one molecule's ``.npz``, every 10th frame, windows of 30 (see :mod:`.md17`).
 
     Args:
-        path: the sGDML ``md17_<molecule>.npz`` file.
+        path: the sGDML ``md17_<molecule>.npz`` file; ``None``: the built-in simulated molecule
+            (:func:`~condiff.molecules.geotdm.md17.simulate_molecule`).
         span, every, with_hydrogen, cutoff: see :func:`~condiff.molecules.geotdm.md17.md17_systems`.
         train_windows, eval_windows: windows of the train split and of val/test (GeoTDM: 5000, 1000).
     """
 
     def __init__(
         self,
-        path: str,
+        path: str | None = None,
         span: int = 30,
         every: int = 10,
         with_hydrogen: bool = True,
@@ -195,10 +196,11 @@ class MD17DataModule(TrajectoryDataModule):
         batch_size: int = 128,
         seed: int = 0,
     ) -> None:
-        from condiff.molecules.geotdm.md17 import md17_systems
+        from condiff.molecules.geotdm.md17 import md17_source, split_systems
 
+        positions, z = md17_source(path, with_hydrogen)  # read (or simulated) once for the three splits
         splits = {
-            split: md17_systems(path, split, span, every, n, with_hydrogen, cutoff)
+            split: split_systems(positions, z, split, span, every, n, cutoff)
             for split, n in (("train", train_windows), ("val", eval_windows), ("test", eval_windows))
         }
         super().__init__(splits, batch_size, seed)
@@ -208,23 +210,32 @@ class ETHUCYDataModule(TrajectoryDataModule):
     """ETH-UCY scenes: windows of ``past + future`` frames from the train and test files (see :mod:`.ethucy`).
 
     Validation uses the test files (the usual leave-one-scene-out protocol has no separate validation scene).
+    Without files (both ``None``) the built-in crowd: ``builtin_scenes`` simulated training scenes and a quarter as
+    many test scenes of 5 pedestrians (:func:`~condiff.molecules.geotdm.ethucy.simulate_crowd`).
     """
 
     def __init__(
         self,
-        train_paths: list[str],
-        test_paths: list[str],
+        train_paths: list[str] | None = None,
+        test_paths: list[str] | None = None,
         past: int = 8,
         future: int = 12,
         min_agents: int = 1,
         batch_size: int = 32,
         seed: int = 0,
+        builtin_scenes: int = 40,
     ) -> None:
-        from condiff.molecules.geotdm.ethucy import eth_ucy_systems
+        from condiff.molecules.geotdm.ethucy import crowd_systems, eth_ucy_systems
 
-        test = eth_ucy_systems(list(test_paths), past, future, min_agents)
-        super().__init__(
-            {"train": eth_ucy_systems(list(train_paths), past, future, min_agents), "val": test, "test": test},
-            batch_size,
-            seed,
-        )
+        if (train_paths is None) != (test_paths is None):
+            raise ConfigError(
+                "config keys 'task.datamodule.train_paths' and 'test_paths': give both (real scenes) or neither "
+                "(the built-in simulated crowd)"
+            )
+        if train_paths is None or test_paths is None:
+            train = crowd_systems(builtin_scenes, 0, past, future)
+            test = crowd_systems(max(1, builtin_scenes // 4), 1, past, future)
+        else:
+            train = eth_ucy_systems(list(train_paths), past, future, min_agents)
+            test = eth_ucy_systems(list(test_paths), past, future, min_agents)
+        super().__init__({"train": train, "val": test, "test": test}, batch_size, seed)

@@ -4,6 +4,9 @@ As GeoTDM's MD17 loader: keep every ``every``-th frame, split the trajectory in 
 train/val/test, and cut windows of ``span`` frames spread evenly over each part (at most ``max_windows`` per
 split). Node features are the one-hot element (H, C, N, O), the graph is fully connected and the edge feature
 marks bonds (distance below ``cutoff`` Angstrom in the first frame of the trajectory).
+
+Without a file, :func:`simulate_molecule` is the built-in source: Langevin dynamics of an elastic-network model of
+ethanol (its nine atoms and equilibrium geometry), a toy stand-in for an MD17 trajectory, not quantum MD.
 """
 
 from __future__ import annotations
@@ -82,8 +85,27 @@ def md17_graph(z: Tensor, first_frame: Tensor, cutoff: float = 1.6) -> tuple[Ten
     return node_attr, edge_index, (dist < cutoff).float()[:, None]
 
 
+def md17_source(path: str | Path | None, with_hydrogen: bool = True) -> tuple[Tensor, Tensor]:
+    """``positions: (F, N, 3)`` and ``z: (N,)`` of an MD17 file, or of :func:`simulate_molecule` when ``path`` is
+    ``None`` (hydrogens dropped if asked)."""
+    if path is not None:
+        return read_md17(path, with_hydrogen)
+    positions, z = simulate_molecule()
+    return (positions, z) if with_hydrogen else (positions[:, z > 1], z[z > 1])
+
+
+def split_systems(
+    positions: Tensor, z: Tensor, split: str, span: int = 30, every: int = 10, max_windows: int = 5000,
+    cutoff: float = 1.6,
+) -> list[Data]:  # fmt: skip
+    """The ``split`` windows of a trajectory as graphs (``x0: (N, span, 3)``, ``h``, ``edge_index``, ``edge_attr``)."""
+    windows = md17_windows(positions, span, every, split, max_windows)
+    node_attr, edge_index, edge_attr = md17_graph(z, positions[0], cutoff)
+    return [Data(x0=w, h=node_attr, edge_index=edge_index, edge_attr=edge_attr, num_nodes=z.shape[0]) for w in windows]
+
+
 def md17_systems(
-    path: str | Path,
+    path: str | Path | None,
     split: str,
     span: int = 30,
     every: int = 10,
@@ -91,8 +113,58 @@ def md17_systems(
     with_hydrogen: bool = True,
     cutoff: float = 1.6,
 ) -> list[Data]:
-    """The ``split`` windows of an MD17 file as graphs (``x0: (N, span, 3)``, ``h``, ``edge_index``, ``edge_attr``)."""
-    positions, z = read_md17(path, with_hydrogen)
-    windows = md17_windows(positions, span, every, split, max_windows)
-    node_attr, edge_index, edge_attr = md17_graph(z, positions[0], cutoff)
-    return [Data(x0=w, h=node_attr, edge_index=edge_index, edge_attr=edge_attr, num_nodes=z.shape[0]) for w in windows]
+    """The ``split`` windows of an MD17 file (``None``: the built-in molecule) as graphs (see :func:`split_systems`)."""
+    positions, z = md17_source(path, with_hydrogen)
+    return split_systems(positions, z, split, span, every, max_windows, cutoff)
+
+
+# Ethanol (C, C, O, H x 6): approximate equilibrium geometry in Angstrom.
+ETHANOL_Z = (6, 6, 8, 1, 1, 1, 1, 1, 1)
+ETHANOL_XYZ = (
+    (0.0, 0.0, 0.0), (1.52, 0.0, 0.0), (2.0, 1.35, 0.0), (2.96, 1.31, 0.0), (-0.36, 1.03, 0.0),
+    (-0.36, -0.51, 0.89), (-0.36, -0.51, -0.89), (1.88, -0.51, 0.89), (1.88, -0.51, -0.89),
+)  # fmt: skip
+MASSES = {1: 1.0, 6: 12.0, 8: 16.0}
+
+
+def simulate_molecule(
+    frames: int = 6000, seed: int = 0, dt: float = 0.005, kT: float = 0.6, friction: float = 1.0
+) -> tuple[Tensor, Tensor]:
+    """``positions: (frames, 9, 3)`` float32 and ``z: (9,)`` of a Langevin trajectory of an ethanol network model.
+
+    Harmonic springs ``U = sum k_ij (d_ij - d0_ij)^2 / 2`` on every pair closer than 2.6 A in the equilibrium
+    geometry (``k = 300`` on bonds, ``d0 < 1.6 A``, ``60`` on the others), masses 1/12/16, integrated by BAOAB
+    (Leimkuhler and Matthews 2013) with ``dt``, temperature ``kT`` and ``friction`` in model units.
+    """
+    rng = np.random.default_rng(seed)
+    x = np.asarray(ETHANOL_XYZ, dtype=np.float64)
+    m = np.asarray([MASSES[z] for z in ETHANOL_Z])[:, None]
+    i, j = np.triu_indices(len(ETHANOL_Z), k=1)
+    d0 = np.linalg.norm(x[i] - x[j], axis=-1)
+    keep = d0 < 2.6
+    i, j, d0 = i[keep], j[keep], d0[keep]
+    k = np.where(d0 < 1.6, 300.0, 60.0)
+
+    def force(x: np.ndarray) -> np.ndarray:
+        diff = x[i] - x[j]
+        d = np.linalg.norm(diff, axis=-1)
+        f = (-k * (d - d0) / d)[:, None] * diff
+        out = np.zeros_like(x)
+        np.add.at(out, i, f)
+        np.add.at(out, j, -f)
+        return out
+
+    v = rng.normal(size=x.shape) * np.sqrt(kT / m)
+    c1 = np.exp(-friction * dt)
+    c2 = np.sqrt((1 - c1**2) * kT / m)
+    f = force(x)
+    out = np.empty((frames, *x.shape))
+    for n in range(frames):
+        out[n] = x
+        v = v + 0.5 * dt * f / m
+        x = x + 0.5 * dt * v
+        v = c1 * v + c2 * rng.normal(size=x.shape)
+        x = x + 0.5 * dt * v
+        f = force(x)
+        v = v + 0.5 * dt * f / m
+    return torch.from_numpy(out.astype(np.float32)), torch.tensor(ETHANOL_Z, dtype=torch.int64)

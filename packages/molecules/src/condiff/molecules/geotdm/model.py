@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from torch import Tensor, nn
 
-from condiff.core.errors import ConfigError
+from condiff.core.errors import ConfigError, DataValidationError
 from condiff.molecules.geotdm.masks import frame_gaps, frame_mask
 from condiff.molecules.geotdm.network import GeoTDMNetwork
 from condiff.molecules.geotdm.prior import GeometricPrior
@@ -24,6 +24,10 @@ class GeoTDMModel(nn.Module):
         prior: ``learned``, ``last`` or ``com`` (see :mod:`~condiff.molecules.geotdm.prior`); ignored for uncond.
         node_dim, edge_dim, hidden, num_layers, heads, time_dim: sizes of :class:`GeoTDMNetwork`.
         spatial, lmax: the spatial layer (``egnn`` or ``e3nn`` with irreps up to degree ``lmax``).
+        planar: the trajectories lie in the x-y plane (``z = 0``, e.g. ETH-UCY): noise, states, the prior and the
+            samples are projected to it (:class:`~condiff.molecules.geotdm.process.TrajectoryProjection`), and
+            training data with ``z != 0`` are an error. The network is unchanged: an E(3)-equivariant map restricted
+            to the plane is E(2)-equivariant (rotations about z, reflections and translations in the plane).
         prior_layers: layers of the learned prior's network (GeoTDM: 2).
         sigma_data: the std assumed by the skip connection of :meth:`predict_eps`: of ``x0`` (unconditional) or
             of ``x0 - mu`` per frame of distance to the nearest given frame (conditional: a generated frame ``d``
@@ -51,9 +55,10 @@ class GeoTDMModel(nn.Module):
         sigma_data: float = 0.0,
         spatial: str = "egnn",  # "e3nn": tensor-product spatial layers (optional extra geotdm-e3nn)
         lmax: int = 2,  # e3nn: highest degree of the message irreps
+        planar: bool = False,  # states in the x-y plane (z = 0)
     ) -> None:
         super().__init__()
-        self.mode, self.num_frames = mode, int(num_frames)
+        self.mode, self.num_frames, self.planar = mode, int(num_frames), bool(planar)
         mask = frame_mask(mode, num_frames, num_given if mode != "uncond" else 0, num_given_end)
         self.register_buffer("given", mask, persistent=False)
         self.register_buffer("gap", frame_gaps(mask), persistent=False)
@@ -142,6 +147,15 @@ class GeoTDMModel(nn.Module):
             return None
         self._check_frames(x)
         return self.prior(x, batch, node_attr=node_attr, edge_index=edge_index, edge_attr=edge_attr)
+
+    def check_planar(self, x: Tensor, where: str) -> None:
+        """Raise :class:`DataValidationError` naming ``where`` if the model is planar and ``x`` has ``z != 0``."""
+        if self.planar and bool((x[..., 2] != 0).any()):
+            worst = float(x[..., 2].abs().max())
+            raise DataValidationError(
+                f"{where}: the model is planar (task.network.planar=true) but the trajectories have z != 0 "
+                f"(max |z| = {worst:.3g}); planar data must be lifted to 3D with z = 0"
+            )
 
     def _check_frames(self, x: Tensor) -> None:
         if x.ndim != 3 or x.shape[1] != self.num_frames:

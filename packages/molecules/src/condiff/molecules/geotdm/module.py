@@ -83,7 +83,8 @@ class TrajectoryDiffusionModule(DiffusionModule):
         sys = systems_from_batch(batch)
         net: GeoTDMModel = self.network  # type: ignore[assignment]
         generated = net.generated.to(sys.x.device)
-        proc = trajectory_process(self.process, sys.batch, generated, center=not net.conditional)
+        net.check_planar(sys.x, "training batch")
+        proc = trajectory_process(self.process, sys.batch, generated, center=not net.conditional, planar=net.planar)
         x0 = sys.x
         y = net.prior_mean(x0, sys.batch, **sys.graph)
         if y is None:

@@ -9,7 +9,9 @@ core path ``x_t = a x0 + b y + s eps`` with ``y = mu``, ``a = alpha``, ``b = 1 -
 :class:`TrajectoryProjection` is the orthogonal projector that noise and states live in: zero on the given
 frames (so a state whose given frames equal ``mu`` there keeps them exactly, in every solver) and, for
 unconditional generation, zero centre of mass of each system over its nodes and generated frames (the
-translation-invariant subspace of dimension ``(N T - 1) 3``, GeoTDM's ``project_to_subspace``).
+translation-invariant subspace of dimension ``(N T - 1) 3``, GeoTDM's ``project_to_subspace``). With
+``planar`` it also zeroes the last axis: planar data (ETH-UCY pedestrians, lifted to ``z = 0``) then get planar
+noise, states and samples, ``P x = m * (x - c) * (1, 1, 0)``, and the diffusion is the 2D one embedded in 3D.
 """
 
 from __future__ import annotations
@@ -64,19 +66,23 @@ def keeps_given_frames(process: GaussianProcess, points: int = 17) -> bool:
 class TrajectoryProjection:
     """Orthogonal projector on node trajectories ``x: (M, T, 3)`` of systems ``batch: (M,)``.
 
-    ``P x = m * (x - c)`` with ``m`` the generated-frame indicator ``(T,)`` and, when ``center``, ``c`` the mean of
-    ``x`` over the nodes of each system and its generated frames (so ``P`` is symmetric and idempotent).
+    ``P x = m * (x - c) * e`` with ``m`` the generated-frame indicator ``(T,)``, when ``center``, ``c`` the mean of
+    ``x`` over the nodes of each system and its generated frames, and ``e = (1, 1, 0)`` when ``planar`` (else
+    ``(1, 1, 1)``). The three factors are commuting orthogonal projectors, so ``P`` is symmetric and idempotent.
 
     Args:
         batch: ``(M,)`` sorted system index of every node.
         generated: ``(T,)`` bool, True on the frames being generated; ``None`` = all frames.
         center: remove each system's centre of mass (unconditional generation).
+        planar: zero the last axis (states in the x-y plane).
     """
 
-    def __init__(self, batch: Tensor, generated: Tensor | None = None, center: bool = False) -> None:
+    def __init__(
+        self, batch: Tensor, generated: Tensor | None = None, center: bool = False, planar: bool = False
+    ) -> None:
         if batch.ndim != 1:
             raise ValueError(f"TrajectoryProjection: batch must be (M,), got {tuple(batch.shape)}")
-        self.batch, self.generated, self.center = batch, generated, bool(center)
+        self.batch, self.generated, self.center, self.planar = batch, generated, bool(center), bool(planar)
         self.num_systems = int(batch.max()) + 1 if batch.numel() else 0
         self.nodes = torch.bincount(batch, minlength=self.num_systems)
 
@@ -90,19 +96,25 @@ class TrajectoryProjection:
             if self.generated.shape != (frames,):
                 raise ValueError(f"TrajectoryProjection: mask of {tuple(self.generated.shape)} for {frames} frames")
             m = self.generated.to(device=x.device, dtype=x.dtype)[None, :, None]
+        if self.planar:
+            m = m * torch.tensor([1.0, 1.0, 0.0], device=x.device, dtype=x.dtype)
         x = x * m
         if not self.center:
             return x
         sums = x.new_zeros(self.num_systems, x.shape[-1]).index_add_(0, self.batch, x.sum(dim=1))
-        counts = (self.nodes.to(device=x.device, dtype=x.dtype) * m.sum()).clamp_min(1.0)
+        counts = (self.nodes.to(device=x.device, dtype=x.dtype) * m[..., 0].sum()).clamp_min(1.0)
         return (x - (sums / counts[:, None])[self.batch][:, None, :]) * m
 
     def __repr__(self) -> str:
-        return f"TrajectoryProjection(systems={self.num_systems}, center={self.center})"
+        return f"TrajectoryProjection(systems={self.num_systems}, center={self.center}, planar={self.planar})"
 
 
 def trajectory_process(
-    process: GaussianProcess, batch: Tensor, generated: Tensor | None = None, center: bool = False
+    process: GaussianProcess,
+    batch: Tensor,
+    generated: Tensor | None = None,
+    center: bool = False,
+    planar: bool = False,
 ) -> ProjectedProcess:
     """``process`` projected by :class:`TrajectoryProjection` for one batch of systems."""
-    return ProjectedProcess(process, TrajectoryProjection(batch, generated, center))
+    return ProjectedProcess(process, TrajectoryProjection(batch, generated, center, planar))

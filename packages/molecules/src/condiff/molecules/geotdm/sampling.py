@@ -4,8 +4,8 @@ The reverse process of the projected, prior-shifted path is integrated by :func:
 on the flat node layout ``(M, T, 3)``: noise and the noise prediction are projected by
 :class:`~condiff.molecules.geotdm.process.TrajectoryProjection` (zero on given frames; zero centre of mass for
 unconditional generation), so every solver keeps the given frames at their values and the state in the
-translation-invariant subspace. The start is GeoTDM's prior ``x_T = mu + sigma_T P eps``. ``K`` samples per
-system run as one batch of ``K`` copies of every system.
+translation-invariant subspace (and, for a planar model, in the x-y plane). The start is GeoTDM's prior
+``x_T = mu + sigma_T P eps``. ``K`` samples per system run as one batch of ``K`` copies of every system.
 """
 
 from __future__ import annotations
@@ -104,8 +104,12 @@ def sample_trajectories(
         )
     if model.sigma_data > 0 and parameterization != "eps":
         raise ConfigError("sample_trajectories: the preconditioning (sigma_data > 0) needs parameterization eps")
+    if model.conditional:
+        model.check_planar(systems.x[:, model.given.to(systems.x.device)], "sample_trajectories (given frames)")
     rep = systems.repeat(num_samples)
-    proc = trajectory_process(process, rep.batch, model.generated.to(rep.x.device), center=not model.conditional)
+    proc = trajectory_process(
+        process, rep.batch, model.generated.to(rep.x.device), center=not model.conditional, planar=model.planar
+    )
     y = model.prior_mean(rep.x, rep.batch, **rep.graph)
     if noise is None:
         eps = torch.randn(rep.x.shape, generator=generator, device=rep.x.device, dtype=rep.x.dtype)
