@@ -19,6 +19,7 @@ from condiff.medical.data.builtin import (
     phantom_slices,
     shepp_logan,
 )
+from condiff.medical.data.ct import parallel_beam
 
 
 def _g(seed: int = 0) -> torch.Generator:
@@ -100,6 +101,26 @@ def test_low_dose_ct_noise_falls_with_the_dose_and_sparse_view_needs_the_circle(
     )
     with pytest.raises(DataValidationError, match="vanish outside the inscribed circle"):
         SparseViewCT(8)(torch.ones(1, 32, 32), _g())
+
+
+def test_batched_radon_and_fbp_match_scikit_image() -> None:
+    """The torch Radon transform is scikit-image's (to 1e-12); FBP differs only by the back-projection's
+    interpolation: inside the circle, relative L2 difference observed 0.023 at 48 views, 0.039-0.048 at 8."""
+    from skimage.transform import iradon, radon
+
+    x = phantom_slices(32, "heldout", 4).images[1:4, 0].double()
+    inside = disk_mask(32)
+    for views, tol in ((48, 0.035), (8, 0.07)):
+        ct = parallel_beam(32, views)
+        theta = torch.linspace(0.0, 180.0, views + 1, dtype=torch.float64)[:-1].numpy()
+        sino = torch.stack([torch.from_numpy(radon(xi.numpy(), theta, circle=True)).T for xi in x])
+        torch.testing.assert_close(ct.radon(x), sino, atol=1e-12, rtol=0)
+        ref = torch.stack([torch.from_numpy(iradon(s.T.numpy(), theta, output_size=32, filter_name="ramp",
+                                                   circle=True)) for s in sino]) * inside  # fmt: skip
+        ours = ct.fbp(sino) * inside
+        assert float((ours - ref).norm() / ref.norm()) < tol, views
+    # Batched: one call on a batch is the per-image calls stacked.
+    torch.testing.assert_close(ct.fbp(ct.radon(x)), torch.stack([ct.fbp(ct.radon(xi)) for xi in x]))
 
 
 BATCH_CASES = [

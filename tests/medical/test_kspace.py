@@ -11,8 +11,9 @@ import torch
 from condiff.core.sampling import ModelDenoiser, sample
 from condiff.medical.data import KspaceUndersampling, SparseViewCT
 from condiff.medical.data.builtin import disk_mask, mni_slices
-from condiff.medical.inverse import kspace_operator, radon_operator, reconstruct
+from condiff.medical.inverse import kspace_operator, radon_operator, reconstruct, sense_operator
 from condiff.medical.metrics import nmse, psnr
+from condiff.medical.multicoil import synthetic_coil_maps
 from tests.medical.helpers import train_tiny
 
 
@@ -111,3 +112,28 @@ def test_sparse_view_ct_with_the_prior_over_the_radon_operator(prior: dict[str, 
     fbp = torch.stack([views(xi, torch.Generator()) for xi in x])
     print("sparse view", float(psnr(u * disk_mask(32), x).mean()), float(psnr(fbp, x).mean()), float(rel))
     assert psnr(u * disk_mask(32), x).mean() > psnr(fbp, x).mean()
+
+
+@pytest.mark.slow
+def test_prior_with_data_consistency_over_the_sense_operator_beats_multicoil_zero_filling(
+    prior: dict[str, Any],
+) -> None:
+    """2 synthetic coils, 8x equispaced columns shared by the coils (fewer measurements than unknowns), 8 held-out
+    slices: data consistency over the SENSE operator (10 steps) keeps every coil's measured k-space (relative
+    residual < 1e-3, observed 2e-8), beats the root-sum-of-squares of the zero-filled coil images by > 2 dB and
+    the prior-free minimum-norm CG-SENSE image by > 1 dB (observed 25.0 vs 11.6 and 21.2 dB). With 4 coils at 4x
+    the system is determined and CG-SENSE alone is exact (73 dB): no test of a prior."""
+    x, masks, _, _ = _measure(8, "equispaced")
+    maps = synthetic_coil_maps(2, 32)
+    op = sense_operator(maps, masks)
+    kspace = op(x.double())
+    zero_filled = torch.fft.ifft2(kspace, norm="ortho").abs().square().sum(1, keepdim=True).sqrt().float()
+    module = prior["module"]
+    u = reconstruct(module.ema_network, module.process, module.parameterization, op, kspace, tuple(x.shape),
+                    method="dc", steps=10, generator=torch.Generator().manual_seed(0))  # fmt: skip
+    rel = (op(u.double()) - kspace).abs().norm() / kspace.abs().norm()
+    base, ours = psnr(zero_filled, x).mean(), psnr(u, x).mean()
+    cg_sense = psnr(op.pinv(kspace).float(), x).mean()  # the minimum-norm least-squares image, no prior
+    assert rel < 1e-3, rel
+    assert ours > base + 2.0, (ours, base)
+    assert ours > cg_sense + 1.0, (ours, cg_sense)

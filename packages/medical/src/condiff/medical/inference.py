@@ -50,6 +50,9 @@ class VolumeProcessor:
         batch_size: slices processed at once.
         multiple: the network's size divisor ``2^(levels-1)``.
         percentiles: intensity window of each volume.
+        window: a named CT window (Hounsfield units, :data:`~condiff.medical.data.intensity.CT_WINDOWS`) for
+            every volume instead of its percentiles: the window a CT model was trained with (values outside it
+            come back clipped to it).
     """
 
     def __init__(
@@ -59,11 +62,13 @@ class VolumeProcessor:
         batch_size: int = 16,
         multiple: int = 2,
         percentiles: tuple[float, float] | list[float] = (0.5, 99.5),
+        window: str | None = None,
     ) -> None:
         if output not in OUTPUTS:
             raise ValueError(f"VolumeProcessor: output must be one of {OUTPUTS}, got {output!r}")
         self.output, self.members, self.batch_size, self.multiple = output, int(members), int(batch_size), int(multiple)
         self.percentiles = (float(percentiles[0]), float(percentiles[1]))
+        self.window = IntensityWindow.ct(window) if window else None
 
     @staticmethod
     def _inputs(data: np.ndarray, spatial_dims: int) -> Tensor:
@@ -128,7 +133,7 @@ class VolumeProcessor:
         rows: list[dict[str, Any]] = []
         for src in sources:
             vol = load_volume(src)
-            window = IntensityWindow.from_percentiles(vol.data, *self.percentiles, source=vol.source)
+            window = self.window or IntensityWindow.from_percentiles(vol.data, *self.percentiles, source=vol.source)
             unit = Volume(window.normalize(vol.data), vol.affine, vol.spacing, vol.source)
             if spatial_dims == 3 and vol.data.ndim != 3:
                 raise DataValidationError(f"{vol.source}: a 3-D model needs a 3-D volume, got shape {vol.data.shape}")

@@ -1,5 +1,5 @@
 """Reconstruction with an *unconditional* prior: the core's RED-Diff, DPS and data consistency over the
-masked-Fourier (accelerated MRI) and Radon (sparse-view CT) operators.
+masked-Fourier (accelerated MRI), SENSE (multi-coil MRI) and Radon (sparse-view CT) operators.
 
 Measurements are taken of images in ``[0, 1]``: ``y = A u``. The prior works on ``x = 2 u - 1``, so the
 measurement it must explain is ``y_x = A x = 2 y - A 1`` (``A`` linear).
@@ -15,6 +15,7 @@ from torch import Tensor, nn
 from condiff.core.inverse import DPS, DataConsistency, LinearOperator, MaskedFourier, Radon, red_diff
 from condiff.core.processes.base import GaussianProcess
 from condiff.core.sampling import ModelDenoiser, sample
+from condiff.medical.multicoil import SenseOperator
 
 METHODS = ("dc", "dps", "red-diff")
 
@@ -22,6 +23,12 @@ METHODS = ("dc", "dps", "red-diff")
 def kspace_operator(mask: Tensor) -> MaskedFourier:
     """``A u = m * FFT2(u)`` (orthonormal, uncentred) for real images, ``mask: (W,)`` columns or ``(B, 1, 1, W)``."""
     return MaskedFourier(mask.to(torch.float64), complex_input=False)
+
+
+def sense_operator(maps: Tensor, mask: Tensor) -> SenseOperator:
+    """Multi-coil ``A u = m * FFT2(S_c u)`` for real images, ``maps: (C, H, W)`` complex coil sensitivities
+    (:class:`~condiff.medical.multicoil.SenseOperator`)."""
+    return SenseOperator(maps, mask, complex_input=False)
 
 
 def radon_operator(size: int, angles: Tensor) -> Radon:

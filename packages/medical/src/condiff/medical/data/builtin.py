@@ -32,10 +32,13 @@ MNI_AXIAL = (20, 150)
 
 @dataclass
 class SliceSet:
-    """Images ``(N, 1, H, W)`` in ``[0, 1]`` and, where the source has them, binary labels of the same shape."""
+    """Images ``(N, 1, H, W)`` in ``[0, 1]`` and, where the source has them, binary labels of the same shape, or
+    measured degraded images of the same shape (paired data such as AAPM's quarter-dose CT: no simulated
+    degradation)."""
 
     images: Tensor
     labels: Tensor | None = None
+    degraded: Tensor | None = None
 
 
 def nilearn_data_file(name: str) -> Path:
@@ -93,21 +96,27 @@ def mni_slices(size: int = 32, split: str = "train") -> SliceSet:
 
 @cache
 def mni_patches_3d(size: int = 16, scale: int = 4, split: str = "train") -> SliceSet:
-    """``size^3`` patches of the T1 template downsampled by ``scale`` (3-D tasks); training patches come from
-    the inferior half of the brain, held-out ones from the superior half (disjoint axial ranges)."""
-    vol = torch.from_numpy(_mni_volume("t1")[..., MNI_AXIAL[0] : MNI_AXIAL[1]].copy())[None, None].float()
-    small = F.avg_pool3d(vol, scale)[0, 0]  # (X, Y, Z)
+    """``size^3`` patches of the T1 template downsampled by ``scale`` (3-D tasks), with the white-matter mask
+    (the probability map downsampled the same way, > 0.5) as labels; training patches come from the inferior
+    half of the brain, held-out ones from the superior half (disjoint axial ranges)."""
+
+    def downsampled(kind: str) -> Tensor:
+        vol = torch.from_numpy(_mni_volume(kind)[..., MNI_AXIAL[0] : MNI_AXIAL[1]].copy())[None, None].float()
+        return F.avg_pool3d(vol, scale)[0, 0]  # (X, Y, Z)
+
+    small, wm = downsampled("t1"), downsampled("wm") > 0.5
     x, y, z = small.shape
     half = z // 2
     zs = range(0, half - size + 1, max(1, size // 4)) if split == "train" else range(half, z - size + 1, size // 2)
     starts = [
         (i, j, k) for i in range(0, x - size + 1, size // 2) for j in range(0, y - size + 1, size // 2) for k in zs
     ]
-    patches = [small[i : i + size, j : j + size, k : k + size] for i, j, k in starts]
-    keep = [p for p in patches if float((p > 0.1).float().mean()) > 0.3]  # mostly brain
+    boxes = [(slice(i, i + size), slice(j, j + size), slice(k, k + size)) for i, j, k in starts]
+    keep = [b for b in boxes if float((small[b] > 0.1).float().mean()) > 0.3]  # mostly brain
     if not keep:
         raise DataValidationError(f"mni_patches_3d: no {size}^3 patch at scale {scale} is mostly brain")
-    return SliceSet(torch.stack(keep)[:, None].clamp(0, 1))
+    images = torch.stack([small[b] for b in keep])[:, None].clamp(0, 1)
+    return SliceSet(images, torch.stack([wm[b] for b in keep])[:, None].float())
 
 
 def disk_mask(size: int) -> Tensor:

@@ -17,11 +17,14 @@ from torch import Tensor
 from torch.utils.data import DataLoader, Dataset
 
 from condiff.core.data.sampler import EpochSeededSampler
+from condiff.medical.data.aapm import aapm_pairs
 from condiff.medical.data.builtin import SOURCES, SliceSet, builtin_set, disk_mask
 from condiff.medical.data.degradations import Degradation, LowDoseCT, SparseViewCT, make_degradation
 from condiff.medical.data.folders import folder_slices
+from condiff.medical.data.intensity import IntensityWindow
 
 TASKS = ("restore", "segment", "prior")
+DISK_SOURCES = ("folder", "aapm")
 
 
 def _generator(seed: int, *key: int) -> torch.Generator:
@@ -42,7 +45,8 @@ def to_batch(inputs: Tensor, targets: Tensor, task: str) -> dict[str, Any]:
 
 
 class SlicePairs(Dataset[tuple[Tensor, Tensor]]):
-    """``(input, target)`` pairs from a :class:`SliceSet`: (degraded, clean) for restoration, (image, mask) for
+    """``(input, target)`` pairs from a :class:`SliceSet`: (degraded, clean) for restoration (the set's measured
+    ``degraded`` slices when it has them, else ``degradation`` of the clean slice), (image, mask) for
     segmentation. Training items (``length`` given) are random slices with random flips along every spatial
     axis, a pure function of ``(seed, epoch, i)``; held-out items (``length=None``) are the slices in order with
     fixed degradation seeds.
@@ -60,8 +64,8 @@ class SlicePairs(Dataset[tuple[Tensor, Tensor]]):
             raise ValueError(f"SlicePairs: task must be one of {TASKS}, got {task!r}")
         if task == "segment" and slices.labels is None:
             raise ValueError("SlicePairs: segmentation needs a source with labels (e.g. source='mni')")
-        if task == "restore" and degradation is None:
-            raise ValueError("SlicePairs: restoration needs a degradation")
+        if task == "restore" and degradation is None and slices.degraded is None:
+            raise ValueError("SlicePairs: restoration needs a degradation or paired degraded slices")
         self.slices, self.task, self.degradation = slices, task, degradation
         self.length, self.seed, self.epoch = length, seed, 0
 
@@ -93,6 +97,9 @@ class SlicePairs(Dataset[tuple[Tensor, Tensor]]):
             return image, label.flip(flips) if flips else label
         if self.task == "prior":
             return image, image
+        if self.slices.degraded is not None:  # measured pairs (AAPM quarter dose), flipped with their target
+            degraded = self.slices.degraded[k]
+            return degraded.flip(flips) if flips else degraded, image
         assert self.degradation is not None
         return self.degradation(image, g), image
 
@@ -103,9 +110,11 @@ class MedicalDataModule(L.LightningDataModule):
     Args:
         task: ``restore`` (degraded -> clean), ``segment`` (image -> mask) or ``prior`` (clean slices alone).
         source: ``mni`` (T1 template slices, white-matter masks), ``phantom`` (ellipse phantoms; held out: the
-            Shepp-Logan phantom and unseen phantoms), ``mni3d`` (``size^3`` patches), or ``folder``: your volumes
+            Shepp-Logan phantom and unseen phantoms), ``mni3d`` (``size^3`` patches), ``folder``: your volumes
             in ``train_dir`` and ``val_dir`` (NIfTI, DICOM series or fastMRI ``.h5``; see
-            :mod:`condiff.medical.data.folders`).
+            :mod:`condiff.medical.data.folders`), or ``aapm``: measured quarter-/full-dose CT pairs in the AAPM
+            Low Dose CT Grand Challenge layout under ``train_dir`` and ``val_dir`` (see
+            :mod:`condiff.medical.data.aapm`; ``degradation`` must be ``None``).
         degradation: ``rician``, ``lowdose_ct``, ``sparse_view_ct`` or ``kspace`` (restoration).
         degradation_params: its parameters (e.g. ``{"sigma": 0.08}``).
         size: slice side (patch side for ``mni3d``).
@@ -116,7 +125,10 @@ class MedicalDataModule(L.LightningDataModule):
         num_workers: DataLoader workers.
         train_dir: training volumes (``source="folder"``).
         val_dir: held-out volumes (``source="folder"``).
-        window: CT window name for ``source="folder"`` (``None``: each volume's percentiles, for MRI).
+        window: CT window name for ``source="folder"`` (``None``: each volume's percentiles, for MRI) or
+            ``source="aapm"`` (``None``: ``soft_tissue``); the window used is recorded in :attr:`intensity_window`.
+        thickness: AAPM reconstruction, ``3mm`` or ``1mm`` (the ``quarter_<thickness>/`` and ``full_<thickness>/``
+            folders).
     """
 
     def __init__(
@@ -134,15 +146,19 @@ class MedicalDataModule(L.LightningDataModule):
         train_dir: str | None = None,
         val_dir: str | None = None,
         window: str | None = None,
+        thickness: str = "3mm",
     ) -> None:
         super().__init__()
         if task not in TASKS:
             raise ValueError(f"MedicalDataModule: task must be one of {TASKS}, got {task!r}")
-        if source not in (*SOURCES, "folder"):
-            raise ValueError(f"MedicalDataModule: source must be one of {(*SOURCES, 'folder')}, got {source!r}")
-        if source == "folder" and (train_dir is None or val_dir is None):
-            raise ValueError("MedicalDataModule: source='folder' needs train_dir and val_dir")
-        self.train_dir, self.val_dir, self.window = train_dir, val_dir, window
+        if source not in (*SOURCES, *DISK_SOURCES):
+            raise ValueError(f"MedicalDataModule: source must be one of {(*SOURCES, *DISK_SOURCES)}, got {source!r}")
+        if source in DISK_SOURCES and (train_dir is None or val_dir is None):
+            raise ValueError(f"MedicalDataModule: source={source!r} needs train_dir and val_dir")
+        if source == "aapm" and (task != "restore" or degradation is not None):
+            raise ValueError("MedicalDataModule: source='aapm' holds measured pairs: task='restore', degradation=None")
+        self.train_dir, self.val_dir, self.window, self.thickness = train_dir, val_dir, window, thickness
+        self.intensity_window: IntensityWindow | None = IntensityWindow.ct(window) if window else None
         self.task, self.source, self.size = task, source, size
         self.degradation = (
             make_degradation(degradation, **(degradation_params or {})) if task == "restore" and degradation else None
@@ -155,7 +171,16 @@ class MedicalDataModule(L.LightningDataModule):
     def setup(self, stage: str | None = None) -> None:
         if self._train is not None:
             return
-        if self.source == "folder":
+        if self.source == "aapm":
+            assert self.train_dir is not None
+            assert self.val_dir is not None
+            window = self.window or "soft_tissue"
+            train_pairs = aapm_pairs(self.train_dir, self.size, window, self.thickness)
+            held_pairs = aapm_pairs(self.val_dir, self.size, window, self.thickness)
+            self.intensity_window = train_pairs.window
+            train = SliceSet(train_pairs.targets, degraded=train_pairs.inputs)
+            held = SliceSet(held_pairs.targets, degraded=held_pairs.inputs)
+        elif self.source == "folder":
             assert self.train_dir is not None
             assert self.val_dir is not None
             seg = self.task == "segment"
@@ -169,7 +194,8 @@ class MedicalDataModule(L.LightningDataModule):
             held = builtin_set(self.source, self.size, "heldout")
         n = len(held.images)
         keep = torch.linspace(0, n - 1, min(self.val_items, n)).round().long()
-        held = SliceSet(held.images[keep], None if held.labels is None else held.labels[keep])
+        held = SliceSet(held.images[keep], None if held.labels is None else held.labels[keep],
+                        None if held.degraded is None else held.degraded[keep])  # fmt: skip
         self._train = SlicePairs(train, self.task, self.degradation, self.train_length, self.seed)
         self._val = SlicePairs(held, self.task, self.degradation, None, self.seed)
 

@@ -14,7 +14,8 @@ from condiff.medical.io.validate import validate_volume
 from condiff.medical.io.volume import DICOM_SUFFIXES, Volume
 
 
-def _read(path: Path) -> Any:
+def read_dicom(path: Path) -> Any:
+    """``pydicom.dcmread(path)`` with its pixel data decoded, else :class:`DataValidationError` naming the file."""
     import pydicom
 
     try:
@@ -25,7 +26,7 @@ def _read(path: Path) -> Any:
     return ds
 
 
-def _floats(ds: Any, key: str, path: Path, default: list[float]) -> list[float]:
+def dicom_floats(ds: Any, key: str, path: Path, default: list[float]) -> list[float]:
     """A numeric (multi-)value of ``ds`` as floats, ``default`` when the attribute is absent."""
     value = getattr(ds, key, None)
     if value is None:
@@ -49,12 +50,12 @@ def load_dicom_series(path: str | os.PathLike[str], ndim: tuple[int, ...] = (2, 
     files = sorted(f for f in p.iterdir() if f.suffix.lower() in DICOM_SUFFIXES) if p.is_dir() else [p]
     if not files:
         raise DataValidationError(f"{p}: no DICOM file (.dcm) in the folder")
-    slices = [(f, _read(f)) for f in files]
+    slices = [(f, read_dicom(f)) for f in files]
     f0, ds0 = slices[0]
-    iop = _floats(ds0, "ImageOrientationPatient", f0, [1, 0, 0, 0, 1, 0])
+    iop = dicom_floats(ds0, "ImageOrientationPatient", f0, [1, 0, 0, 0, 1, 0])
     r, c = np.array(iop[:3]), np.array(iop[3:])
     normal = np.cross(r, c)
-    positions = {f: np.array(_floats(ds, "ImagePositionPatient", f, [0, 0, 0])) for f, ds in slices}
+    positions = {f: np.array(dicom_floats(ds, "ImagePositionPatient", f, [0, 0, 0])) for f, ds in slices}
     slices.sort(key=lambda fd: float(positions[fd[0]] @ normal))
     shape = None
     planes = []
@@ -71,7 +72,7 @@ def load_dicom_series(path: str | os.PathLike[str], ndim: tuple[int, ...] = (2, 
     data = np.stack(planes, axis=-1)
     if data.shape[-1] == 1 and 2 in ndim and 3 not in ndim:
         data = data[..., 0]
-    dr, dc = _floats(ds0, "PixelSpacing", f0, [1.0, 1.0])[:2]
+    dr, dc = dicom_floats(ds0, "PixelSpacing", f0, [1.0, 1.0])[:2]
     first, last = positions[slices[0][0]], positions[slices[-1][0]]
     if len(slices) > 1:
         step = (last - first) / (len(slices) - 1)
@@ -80,7 +81,7 @@ def load_dicom_series(path: str | os.PathLike[str], ndim: tuple[int, ...] = (2, 
                 f"{p}: all {len(slices)} slices share ImagePositionPatient {first.tolist()}; cannot order the series"
             )
     else:
-        step = normal * _floats(ds0, "SliceThickness", f0, [1.0])[0]
+        step = normal * dicom_floats(ds0, "SliceThickness", f0, [1.0])[0]
     lps = np.eye(4)
     lps[:3, 0], lps[:3, 1], lps[:3, 2], lps[:3, 3] = r * dc, c * dr, step, first
     affine = np.diag([-1.0, -1.0, 1.0, 1.0]) @ lps
