@@ -11,6 +11,7 @@ solution in exact arithmetic).
 from __future__ import annotations
 
 import math
+import warnings
 from abc import ABC, abstractmethod
 
 import torch
@@ -246,11 +247,14 @@ class Radon(LinearOperator):
         self._cache: dict[tuple[bool, torch.device, torch.dtype], Tensor] = {}
 
     def _sparse(self, transpose: bool, like: Tensor) -> Tensor:
-        """The (transposed) matrix on ``like``'s device and dtype, converted once and cached."""
+        """The (transposed) matrix on ``like``'s device and dtype, converted once to CSR and cached (a CSR product
+        is ~40x faster than a COO ``sparse.mm`` on the CPU, and differentiable in the dense operand)."""
         key = (transpose, like.device, like.dtype)
         if key not in self._cache:
             m = self.matrix_t if transpose else self.matrix
-            self._cache[key] = m.to(device=like.device, dtype=like.dtype)
+            with warnings.catch_warnings():  # torch flags every CSR construction as beta
+                warnings.filterwarnings("ignore", message="Sparse CSR tensor support is in beta")
+                self._cache[key] = m.to(device=like.device, dtype=like.dtype).to_sparse_csr()
         return self._cache[key]
 
     def _flat(self, x: Tensor, rows: int) -> tuple[Tensor, tuple[int, ...]]:
@@ -262,7 +266,7 @@ class Radon(LinearOperator):
         if x.ndim < 3 or x.shape[-2:] != (n, n):
             raise ValueError(f"Radon: x must be (B, C, {n}, {n}), got shape {tuple(x.shape)}")
         flat, lead = self._flat(x, n * n)
-        out = torch.sparse.mm(self._sparse(False, x), flat)
+        out = self._sparse(False, x) @ flat
         return out.T.reshape(*lead, len(self.angles), n)
 
     def adjoint(self, y: Tensor) -> Tensor:
@@ -270,7 +274,7 @@ class Radon(LinearOperator):
         if y.ndim < 3 or y.shape[-2:] != (k, n):
             raise ValueError(f"Radon: sinogram must be (B, C, {k}, {n}), got shape {tuple(y.shape)}")
         flat, lead = self._flat(y, k * n)
-        out = torch.sparse.mm(self._sparse(True, y), flat)
+        out = self._sparse(True, y) @ flat
         return out.T.reshape(*lead, n, n)
 
 
