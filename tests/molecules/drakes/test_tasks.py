@@ -19,6 +19,7 @@ from condiff.core.config_path import core_config_dir
 from condiff.core.errors import CheckpointError, ConfigError
 from condiff.core.training.run import train
 from condiff.molecules.drakes.data import IterationDataModule, SequenceDataModule
+from condiff.molecules.drakes.module import CURVE_FILE
 from condiff.molecules.drakes.sequences import DNA, read_fasta
 
 LENGTH = 24
@@ -74,6 +75,10 @@ def test_finetune_resumes_exactly_after_a_stop(stages: dict[str, Path], caplog: 
     assert any(not torch.equal(a[k], two[k]) for k in a), "the resumed run did not take its third step"
     assert any(not torch.equal(a[k], pre[k]) for k in a), "fine-tuning did not change the weights"
     assert {"train/eval_reward", "train/kl"} <= set(once["metrics"])
+    # the reward-against-KL curve survives the stop: one row per batch, equal to the uninterrupted run's
+    curve = (stages["root"] / "ft_once" / CURVE_FILE).read_text()
+    assert curve == (stages["root"] / "ft_split" / CURVE_FILE).read_text()
+    assert len(curve.splitlines()) == 4
 
 
 def test_sample_writes_fasta_and_evaluate_scores_it(stages: dict[str, Path]) -> None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import copy
 import math
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import lightning as L
@@ -14,10 +15,13 @@ import torch
 from torch import Tensor, nn
 from torch.utils.data import Dataset
 
+from condiff.core.checkpoint import atomic_write_bytes
 from condiff.core.discrete import MaskedDiffusion
 from condiff.molecules.drakes.finetune import DifferentiableReward, drakes_loss
 
-__all__ = ["DrakesModule", "IterationDataset"]
+__all__ = ["CURVE_FILE", "DrakesModule", "IterationDataset"]
+
+CURVE_FILE = "reward_vs_kl.csv"
 
 
 class IterationDataset(Dataset[int]):
@@ -73,6 +77,8 @@ class DrakesModule(L.LightningModule):
         self.length, self.batch_size, self.steps = int(length), int(batch_size), int(steps)
         self.alpha, self.temperature, self.truncate = float(alpha), float(temperature), truncate
         self.lr, self.use_checkpoint, self.seed = float(lr), bool(use_checkpoint), int(seed)
+        # (batch, KL, fine-tuning reward, evaluation reward) per training batch: the reward-against-KL curve.
+        self.history: list[tuple[int, float, float, float]] = []
 
     @property
     def export_network(self) -> nn.Module:
@@ -114,11 +120,37 @@ class DrakesModule(L.LightningModule):
         self.log("train/loss", out.loss, prog_bar=True, batch_size=self.batch_size)
         self.log("train/reward", out.reward.mean(), prog_bar=True, batch_size=self.batch_size)
         self.log("train/kl", out.kl.mean(), batch_size=self.batch_size)
+        true_reward = float("nan")
         if self.evaluation_oracle is not None:
             with torch.no_grad():
-                eval_reward = self.evaluation_oracle(out.x0.argmax(-1))
-            self.log("train/eval_reward", eval_reward.float().mean(), batch_size=self.batch_size)
+                true_reward = float(self.evaluation_oracle(out.x0.argmax(-1)).float().mean())
+            self.log("train/eval_reward", true_reward, batch_size=self.batch_size)
+        self.history.append((draw, float(out.kl.mean()), float(out.reward.mean()), true_reward))
         return out.loss
+
+    def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        checkpoint["drakes_history"] = list(self.history)
+
+    def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        self.history = [(int(b), float(k), float(r), float(e)) for b, k, r, e in checkpoint.get("drakes_history", [])]
+
+    def on_train_end(self) -> None:
+        """Reward against KL along fine-tuning: ``reward_vs_kl.csv`` in the run folder and, with wandb, a scatter
+        plot (``train/reward_vs_kl``)."""
+        if not self.trainer.is_global_zero or not self.history:
+            return
+        rows = ["batch,kl,reward,eval_reward"] + [f"{b},{k:.6g},{r:.6g},{e:.6g}" for b, k, r, e in self.history]
+        atomic_write_bytes(("\n".join(rows) + "\n").encode(), Path(self.trainer.default_root_dir) / CURVE_FILE)
+        from lightning.pytorch.loggers import WandbLogger
+
+        for logger in self.trainer.loggers:
+            if isinstance(logger, WandbLogger):
+                import wandb
+
+                table = wandb.Table(
+                    columns=["batch", "kl", "reward", "eval_reward"], data=[list(r) for r in self.history]
+                )
+                logger.experiment.log({"train/reward_vs_kl": wandb.plot.scatter(table, "kl", "reward")})
 
     def configure_optimizers(self) -> torch.optim.Optimizer:
         return torch.optim.AdamW(self.finetuned.parameters(), lr=self.lr)
