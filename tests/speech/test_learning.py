@@ -1,8 +1,8 @@
 """A tiny SGMSE+ model trained briefly on the built-in data enhances held-out voices: it beats the noisy input
-(the baseline) in SI-SDR with the PC sampler and with a fast solver, and condiff-sample enhances a folder.
+(the baseline) in PESQ and SI-SDR with the PC sampler and with a fast solver, and condiff-sample enhances a folder.
 
-At this CI size (300 steps, 80 k parameters) PESQ does not improve yet: the enhanced segments score about
-0.25 below the noisy input (artifacts; SI-SAR about 10 dB), see docs/speech.md. The test bounds that gap."""
+Broadband noise (white, pink) at 0-5 dB: measured PESQ 1.169 (PC 60) / 1.175 (UniPC 10) vs 1.034 noisy, SI-SDR
+7.95 / 7.98 vs 3.87 dB; ESTOI still drops (0.61 vs 0.66). Why not low-frequency noise: docs/speech.md, Tests."""
 
 from __future__ import annotations
 
@@ -25,14 +25,14 @@ from tests.e2e.cli import run_cli
 
 # CPU-sized SGMSE+: 128 frequency bins (n_fft 254), 32-frame segments, an 8-channel NCSN++ with three levels.
 # The network predicts x0 with the uniform x0 loss (the fastest to learn in a CI budget); process, prior,
-# samplers and metrics are the paper's. Built-in data with stationary noise (white, pink, brown, hum) at
-# 0-5 dB SNR; the test split is spoken by held-out voices.
+# samplers and metrics are the paper's. Built-in data with broadband noise (white, pink) at 0-5 dB SNR; the test
+# split is spoken by held-out voices.
 TINY = [
     "experiment=speech/sgmse", "trainer=cpu", "trainer.precision=32-true", "logger=none",
     "trainer.enable_progress_bar=false", "~callbacks.speech_media",
     "task.front_end.n_fft=254", "task.datamodule.crop=32", "task.datamodule.batch_size=8",
-    "+task.datamodule.builtin_sizes={train:64,valid:4,test:8}", "task.datamodule.snr_range=[0,5]",
-    "task.datamodule.noise_types=[white,pink,brown,hum]",
+    "+task.datamodule.builtin_sizes={train:256,valid:4,test:8}", "task.datamodule.snr_range=[0,5]",
+    "task.datamodule.noise_types=[white,pink]",
     "task.network.channels=8", "task.network.channel_mults=[1,2,2]", "task.network.num_res_blocks=1",
     "task.network.attn_levels=[]", "param=x0", "loss.weighting=uniform", "module.lr=2e-3",
     "module.warmup_steps=20", "module.ema_decay=0.98", "trainer.check_val_every_n_epoch=1000",
@@ -40,8 +40,8 @@ TINY = [
 ]  # fmt: skip
 EVAL_FRAMES = 256  # about 2 s per held-out file (ESTOI needs more than 1 s of speech)
 # Thresholds on the 8 held-out segments against the noisy input (measured values in docs/speech.md).
-MIN_SI_SDR_GAIN_DB = 3.0
-MAX_PESQ_LOSS = 0.4
+MIN_SI_SDR_GAIN_DB = 2.5
+MIN_PESQ_GAIN = 0.05
 
 
 @pytest.fixture(scope="module")
@@ -86,7 +86,7 @@ def test_enhancement_beats_the_noisy_input(trained: dict[str, Any], sampler: dic
     enhanced, noisy = _scores(trained, sampler)
     print(f"{sampler['method']}: enhanced {enhanced}, noisy {noisy}")
     assert enhanced["si_sdr"] > noisy["si_sdr"] + MIN_SI_SDR_GAIN_DB, (enhanced, noisy)
-    assert enhanced["pesq"] > noisy["pesq"] - MAX_PESQ_LOSS, (enhanced, noisy)
+    assert enhanced["pesq"] > noisy["pesq"] + MIN_PESQ_GAIN, (enhanced, noisy)
 
 
 def test_condiff_sample_enhances_a_folder_with_metrics(trained: dict[str, Any], tmp_path: Path) -> None:
