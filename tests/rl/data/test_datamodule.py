@@ -22,12 +22,17 @@ def test_maze_batches_have_states_returns_and_goals(cache_dir: Path) -> None:
     assert batch["x0"].shape == (8, 4, 16)
     assert batch["cond"]["returns"].shape == (8, 1)
     assert batch["cond"]["goal"].shape == (8, 2)
+    torch.testing.assert_close(batch["cond"]["start"], batch["x0"][:, :, 0])  # the clean current state
     assert torch.isfinite(batch["x0"]).all()
+    lo, hi = dm.state_bounds  # the normalised range of the training states (the planner's x0 clip)
+    np.testing.assert_allclose(lo, dm.norm(dm.train_data.observations).min(0), atol=1e-5)
+    np.testing.assert_allclose(hi, dm.norm(dm.train_data.observations).max(0), atol=1e-5)
     # held-out episodes are disjoint from the training ones
     assert len(dm.train_data) + len(dm.val_data) == len(dm.data)  # type: ignore[arg-type]
     sb = next(dm.sampling_batches(3, 3))
     assert sb["shape"] == (3, 4, 16)
     assert torch.equal(sb["cond"]["returns"], torch.ones(3, 1))
+    assert sb["cond"]["start"].shape == (3, 4)
 
 
 def test_return_to_go_is_discounted_and_scaled() -> None:

@@ -37,7 +37,8 @@ def _rows(ds: OfflineDataset, s: slice) -> OfflineDataset:
 
 
 class WindowDataset(Dataset[dict[str, Any]]):
-    """``x0: (D, H)`` normalised states; ``cond``: ``returns (1,)`` and, for mazes, ``goal (2,)``."""
+    """``x0: (D, H)`` normalised states; ``cond``: ``returns (1,)``, ``start (D,)`` (the window's first state,
+    clean: the planner's current state) and, for mazes, ``goal (2,)``."""
 
     def __init__(self, w: Windows, norm: Normalizer) -> None:
         self.x0 = torch.from_numpy(norm(w.states)).transpose(1, 2).contiguous()
@@ -48,7 +49,7 @@ class WindowDataset(Dataset[dict[str, Any]]):
         return len(self.x0)
 
     def __getitem__(self, i: int) -> dict[str, Any]:
-        cond = {"returns": self.returns[i]}
+        cond = {"returns": self.returns[i], "start": self.x0[i, :, 0]}
         if self.goals is not None:
             cond["goal"] = self.goals[i]
         return {"x0": self.x0[i], "cond": cond}
@@ -121,6 +122,9 @@ class TrajectoryDataModule(L.LightningDataModule):
         self.data = load_offline_data(self.env, self.source, self.path, self.num_steps, self.seed, self.cache_dir)
         self.train_data, self.val_data = split_episodes(self.data, self.val_fraction)
         self.norm = Normalizer.fit(self.train_data.observations)
+        # the training states' range, normalised: the planner clips its x0 predictions to it
+        obs = self.train_data.observations
+        self.state_bounds = (self.norm(obs.min(0)), self.norm(obs.max(0)))
         self.action_scale = np.maximum(np.abs(self.train_data.actions).max(0), 1e-6).astype(np.float32)
         self.train_windows = self._windows(self.train_data, self.seed)
         self.val_windows = self._windows(self.val_data, self.seed + 1) if self.val_fraction > 0 else None

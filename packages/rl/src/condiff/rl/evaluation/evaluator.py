@@ -37,11 +37,13 @@ def build_planner(
     models: PlannerModels,
     options: Mapping[str, Any],
 ) -> Planner:
-    """A :class:`Planner` with the data module's normalisation and ``options`` (mode, steps, guidance, ...)."""
+    """A :class:`Planner` with the data module's normalisation and state range and ``options`` (mode, steps,
+    guidance, ...)."""
     dm.prepare()
     return Planner(
-        network, process, parameterization, models, dm.norm.mean, dm.norm.std, dm.action_scale, dm.horizon, **options
-    )
+        network, process, parameterization, models, dm.norm.mean, dm.norm.std, dm.action_scale, dm.horizon,
+        state_bounds=dm.state_bounds, **options,
+    )  # fmt: skip
 
 
 class RolloutEvaluator:

@@ -29,17 +29,26 @@ class _ResBlock1d(nn.Module):
 
 
 class TemporalUNet(nn.Module):
-    """Denoiser ``f(x_t, t, returns, goal, cond_drop)`` of a state trajectory ``x: (B, D, H)``.
+    """Denoiser ``f(x_t, t, returns, goal, start, cond_drop)`` of a state trajectory ``x: (B, D, H)``.
 
     The return ``(B, 1)`` is embedded by an MLP and zeroed where ``cond_drop`` is true, so one network
     gives the conditional and unconditional outputs of classifier-free guidance (Decision Diffuser,
     Eq. 6). The goal ``(B, 2)`` of goal-reaching tasks is never dropped: it defines the task.
+
+    The current state ``start (B, D)``, the plan's first state, is given clean, as ``D + 1`` extra input
+    channels (the state at step 0, zero elsewhere, and a mask marking step 0), and is never dropped.
+    Diffuser and Decision Diffuser show the network the clean current state in training and sampling
+    alike (``apply_conditioning`` on ``x_t``); a network that only ever sees it noised (replacement in
+    ``x0_hat`` alone) cannot tie a plan sampled from pure noise to it: at high noise the noised state
+    carries almost no information, and the plans it drew started ~1.4 units (30 steps of motion) away
+    from the current state (docs/rl.md).
 
     Args:
         state_dim: ``D``, channels of the trajectory.
         base_channels: channels of the first stage.
         channel_mults: channel multiplier per stage; each stage but the last halves the horizon.
         goal_dim: 2 for PointMaze goals, 0 for none.
+        start_conditioned: take the clean current state ``start`` as input channels (required then).
     """
 
     def __init__(
@@ -48,15 +57,17 @@ class TemporalUNet(nn.Module):
         base_channels: int = 32,
         channel_mults: tuple[int, ...] | list[int] = (1, 2, 4),
         goal_dim: int = 0,
+        start_conditioned: bool = True,
     ) -> None:
         super().__init__()
         emb = 4 * base_channels
-        self.state_dim, self.goal_dim = state_dim, goal_dim
+        self.state_dim, self.goal_dim, self.start_conditioned = state_dim, goal_dim, start_conditioned
         self.time = TimeEmbedding(emb)
         self.returns = nn.Sequential(nn.Linear(1, emb), nn.Mish(), nn.Linear(emb, emb))
         self.goal = nn.Sequential(nn.Linear(goal_dim, emb), nn.Mish(), nn.Linear(emb, emb)) if goal_dim else None
         chans = [base_channels * m for m in channel_mults]
-        self.inp = nn.Conv1d(state_dim, chans[0], 5, padding=2)
+        cin = 2 * state_dim + 1 if start_conditioned else state_dim
+        self.inp = nn.Conv1d(cin, chans[0], 5, padding=2)
         self.down = nn.ModuleList()
         c = chans[0]
         for i, co in enumerate(chans):
@@ -84,6 +95,7 @@ class TemporalUNet(nn.Module):
         t: Tensor,
         returns: Tensor | None = None,
         goal: Tensor | None = None,
+        start: Tensor | None = None,
         cond_drop: Tensor | None = None,
     ) -> Tensor:
         if x.ndim != 3 or x.shape[1] != self.state_dim:
@@ -101,7 +113,7 @@ class TemporalUNet(nn.Module):
             if goal is None:
                 raise ValueError("TemporalUNet: this network is goal-conditioned; pass goal (B, 2)")
             emb = emb + self.goal(goal.reshape(b, self.goal_dim).to(x.dtype))
-        h = self.inp(x)
+        h = self.inp(self._with_start(x, start))
         skips = []
         for stage in self.down:
             block, down = stage[0], stage[1]  # type: ignore[index]
@@ -114,3 +126,15 @@ class TemporalUNet(nn.Module):
             h = block(torch.cat([h, skips.pop()], dim=1), emb)
             h = up(h)
         return self.out(h)
+
+    def _with_start(self, x: Tensor, start: Tensor | None) -> Tensor:
+        """``x`` with the clean current state and its mask as extra channels (``start_conditioned``)."""
+        if not self.start_conditioned:
+            return x
+        b, d, h = x.shape
+        if start is None:
+            raise ValueError(f"TemporalUNet: this network is conditioned on the current state; pass start (B, {d})")
+        extra = x.new_zeros(b, d + 1, h)
+        extra[:, :d, 0] = start.reshape(b, d).to(x.dtype)
+        extra[:, d, 0] = 1.0
+        return torch.cat([x, extra], dim=1)

@@ -35,9 +35,10 @@ class Planner:
     ``x_t = a(t_r) x + s(t_r) eps`` at the small time ``t_r = refine_t`` and the core solver integrates
     ``refine_steps`` steps back to ``t_min`` (the diffusion model as an optimiser of a feasible start).
     ``decision_diffuser``: ``K`` plans sampled from pure noise with ``full_steps`` steps (Ajay et al. 2023).
-    Both guide on the return (classifier-free, scale ``guidance``), fix the current state by replacement,
-    score the candidates with the critic and turn the first planned transition into an action with the
-    inverse dynamics ``a = f(s_0, s_1)``.
+    Both guide on the return (classifier-free, scale ``guidance``), give the network the current state
+    (cond ``start``) and fix it in the plan by replacement, clip ``x0_hat`` to ``state_bounds`` (the
+    normalised range of the training states, ``clip_x0``), score the candidates with the critic and turn
+    the first planned transition into an action with the inverse dynamics ``a = f(s_0, s_1)``.
     """
 
     def __init__(
@@ -60,6 +61,8 @@ class Planner:
         full_steps: int = 50,
         full_method: str = "ddim",
         proposal_temperature: float = 1.0,
+        state_bounds: tuple[np.ndarray, np.ndarray] | None = None,
+        clip_x0: bool = True,
     ) -> None:
         if mode not in MODES:
             raise ValueError(f"Planner: mode {mode!r} is not one of {MODES}")
@@ -75,6 +78,11 @@ class Planner:
         self.target_return, self.guidance = target_return, guidance
         self.refine_t, self.refine_steps, self.refine_method = refine_t, refine_steps, refine_method
         self.full_steps, self.full_method, self.temperature = full_steps, full_method, proposal_temperature
+        self.bounds = (
+            (torch.as_tensor(state_bounds[0]).float(), torch.as_tensor(state_bounds[1]).float())
+            if clip_x0 and state_bounds is not None
+            else None
+        )
 
     def normalize_goal(self, goal: np.ndarray) -> Tensor:
         return (torch.from_numpy(goal).float() - self.mean[:2]) / self.std[:2]
@@ -87,11 +95,14 @@ class Planner:
         s0 = ((torch.from_numpy(states).float() - self.mean) / self.std).repeat_interleave(k, 0)
         goal = None if goals is None else self.normalize_goal(goals).repeat_interleave(k, 0)
         returns = torch.full((n * k, 1), float(self.target_return))
-        cond: dict[str, Any] = {"returns": returns} if goal is None else {"returns": returns, "goal": goal}
+        cond: dict[str, Any] = {"returns": returns, "start": s0}
+        if goal is not None:
+            cond["goal"] = goal
         den = ReplacementDenoiser(
             ModelDenoiser(self.network, self.process, self.parameterization, cond=cond, guidance=self.guidance),
             self.process,
             s0,
+            self.bounds,
         )
         if self.mode == "trajectory_diffuser":
             proposal = self.models.transformer.propose(s0, returns, goal, self.horizon, generator, self.temperature)
