@@ -11,7 +11,7 @@ from hydra import compose, initialize_config_dir
 from hydra.utils import instantiate
 from omegaconf import OmegaConf
 
-from condiff.core.config import validate_train_config
+from condiff.core.config import instantiate_node, validate_train_config
 from condiff.core.config_path import core_config_dir
 from condiff.core.errors import ConfigError
 from condiff.core.training.run import build_module, has_own_module
@@ -32,6 +32,9 @@ def _compose(*overrides: str):
 # Experiments whose module is built from the exports of earlier stages (DRAKES fine-tuning): composed here, built
 # and trained from real exports in tests/molecules/drakes/test_tasks.py.
 NEEDS_EXPORTS = {"molecules/drakes_dna_finetune", "molecules/drakes_protein_finetune"}
+# Experiments on the user's own data sets, which have no built-in stand-in: composed here, and the missing data
+# key is named; their loaders are tested on small files the tests write (tests/medical/test_aapm.py).
+NEEDS_USER_DATA = {"medical/ct_lowdose_aapm": "train_dir"}
 
 
 @pytest.mark.parametrize("experiment", EXPERIMENTS)
@@ -42,6 +45,13 @@ def test_experiment_composes_and_one_training_batch_runs(experiment: str) -> Non
         validate_train_config(cfg)
         with pytest.raises(ConfigError, match="pretrained_export"):
             build_module(cfg)
+        return
+    if experiment in NEEDS_USER_DATA:
+        cfg = _compose(f"experiment={experiment}")
+        validate_train_config(cfg)
+        build_module(cfg)
+        with pytest.raises(ConfigError, match=NEEDS_USER_DATA[experiment]):
+            instantiate_node(cfg, "task.datamodule")
         return
     cfg = _compose(f"experiment={experiment}", "task.datamodule.batch_size=2")
     if OmegaConf.select(cfg, "task.datamodule.num_train") is not None:
