@@ -21,6 +21,7 @@ import xarray as xr
 from torch import Tensor
 
 from condiff.core.errors import DataValidationError
+from condiff.pde.xarray_io import load_dataset
 
 DIM_NAMES = {"time": ("time", "valid_time"), "latitude": ("latitude", "lat"), "longitude": ("longitude", "lon")}
 SINGLETON_DIMS = ("level", "pressure_level", "number", "expver")
@@ -57,14 +58,6 @@ class ClimateFields:
             found = sorted(set(self.years().tolist()))
             raise DataValidationError(f"{self.source}: no frames in years {list(years)} (the file has {found})")
         return torch.as_tensor(idx)
-
-
-def _engine(path: Path) -> str:
-    if path.suffix in (".nc", ".nc4", ".netcdf"):
-        return "h5netcdf"
-    if path.suffix == ".zarr":
-        return "zarr"
-    raise DataValidationError(f"{path}: unknown format; expected a NetCDF (.nc) file or a zarr (.zarr) store")
 
 
 def _canonical_dims(ds: xr.Dataset, source: str) -> xr.Dataset:
@@ -122,19 +115,7 @@ def from_dataset(ds: xr.Dataset, variables: list[str] | None = None, source: str
 
 def open_climate(path: str | Path, variables: list[str] | None = None) -> ClimateFields:
     """Read ``variables`` from a NetCDF file (h5netcdf) or a zarr store; errors name ``path`` (module docstring)."""
-    path = Path(path)
-    engine = _engine(path)
-    if not path.exists():
-        raise DataValidationError(f"{path}: no such file")
-    try:
-        if engine == "zarr":
-            ds = xr.open_dataset(path, engine="zarr", consolidated=False)
-        else:
-            ds = xr.open_dataset(path, engine=engine)
-        with ds:
-            ds.load()
-    except (OSError, ValueError, KeyError, TypeError) as e:
-        raise DataValidationError(f"{path}: not a readable {engine} dataset ({type(e).__name__}: {e})") from e
+    ds = load_dataset(path)
     return from_dataset(ds, variables, str(path))
 
 

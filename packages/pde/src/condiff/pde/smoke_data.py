@@ -20,6 +20,7 @@ from torch import Tensor
 
 from condiff.core.errors import DataValidationError
 from condiff.pde.smoke import SmokeBox, simulate_smoke
+from condiff.pde.xarray_io import load_dataset, save_dataset
 
 UNITS = {"t": "s", "x": "m", "y": "m", "density": "1", "velocity": "m s-1", "force": "m s-2", "outflow": "m2"}
 VARIABLES = {
@@ -190,41 +191,13 @@ def from_xarray(ds: xr.Dataset, source: str = "dataset") -> SmokeTrajectories:
     return traj
 
 
-def _engine(path: Path) -> str:
-    if path.suffix == ".nc":
-        return "h5netcdf"
-    if path.suffix == ".zarr":
-        return "zarr"
-    raise ValueError(f"{path}: unknown format; use a .nc (NetCDF-4) or .zarr path")
-
-
 def save_smoke(traj: SmokeTrajectories, path: str | Path) -> Path:
     """Write ``path`` (``.nc``: NetCDF-4 via h5netcdf; ``.zarr``: a zarr store); returns the path."""
-    path = Path(path)
-    engine = _engine(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    ds = to_xarray(traj)
-    if engine == "zarr":
-        ds.to_zarr(path, mode="w", consolidated=False)
-    else:
-        ds.to_netcdf(path, engine="h5netcdf")
-    return path
+    return save_dataset(to_xarray(traj), path)
 
 
 def load_smoke(path: str | Path) -> SmokeTrajectories:
     """Read a file of :func:`save_smoke`; :class:`DataValidationError` naming ``path`` on a missing or
     unreadable file, a missing variable, dimension, unit or scene attribute, a wrong shape or a NaN."""
-    path = Path(path)
-    engine = _engine(path)
-    if not path.exists():
-        raise DataValidationError(f"{path}: no such file")
-    try:
-        if engine == "zarr":
-            ds = xr.open_dataset(path, engine="zarr", consolidated=False)
-        else:
-            ds = xr.open_dataset(path, engine=engine)
-        with ds:
-            ds.load()
-    except (OSError, ValueError, KeyError, TypeError) as e:
-        raise DataValidationError(f"{path}: not a readable {engine} dataset ({type(e).__name__}: {e})") from e
+    ds = load_dataset(path)
     return from_xarray(ds, str(path))
