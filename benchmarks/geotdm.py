@@ -71,7 +71,13 @@ def train_model(steps: int, train_size: int) -> tuple[TrajectoryDiffusionModule,
     model = GeoTDMModel(
         "forecast", FRAMES, GIVEN, hidden=32, num_layers=2, heads=2, time_dim=16, prior_layers=1, sigma_data=0.02
     )
-    module = TrajectoryDiffusionModule(
+    module = diffusion_module(model, prior_loss_weight=1.0)
+    return module, dm, fit(module, dm, steps)
+
+
+def diffusion_module(model: GeoTDMModel, **options: float) -> TrajectoryDiffusionModule:
+    """The benchmark's training settings: 1000 linear betas, eps prediction, lr 5e-3 with warm-up, EMA 0.99."""
+    return TrajectoryDiffusionModule(
         model,
         PriorShiftedProcess(DiscreteVPProcess(betas=torch.linspace(1e-4, 0.02, 1000))),
         "eps",
@@ -79,9 +85,8 @@ def train_model(steps: int, train_size: int) -> tuple[TrajectoryDiffusionModule,
         warmup_steps=20,
         min_lr_ratio=0.1,
         ema_decay=0.99,
-        prior_loss_weight=1.0,
+        **options,
     )
-    return module, dm, fit(module, dm, steps)
 
 
 def fit(module: TrajectoryDiffusionModule, dm: NBodyDataModule, steps: int) -> float:
@@ -106,15 +111,7 @@ def train_uncond_model(steps: int, train_size: int, n: int) -> tuple[TrajectoryD
     torch.manual_seed(0)
     # sigma_data = 1: the std of the centred positions (0.99 on the training systems)
     model = GeoTDMModel("uncond", FRAMES, 0, hidden=32, num_layers=2, heads=2, time_dim=16, sigma_data=1.0)
-    module = TrajectoryDiffusionModule(
-        model,
-        PriorShiftedProcess(DiscreteVPProcess(betas=torch.linspace(1e-4, 0.02, 1000))),
-        "eps",
-        lr=5e-3,
-        warmup_steps=20,
-        min_lr_ratio=0.1,
-        ema_decay=0.99,
-    )
+    module = diffusion_module(model)
     return module, dm, fit(module, dm, steps)
 
 
