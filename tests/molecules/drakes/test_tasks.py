@@ -105,6 +105,10 @@ def test_sampling_with_a_class_label_uses_classifier_free_guidance(stages: dict[
     assert res["nfe"] <= 4
     assert res["samples"].shape == (4, LENGTH)
     assert json.loads(load_meta(out / "samples.safetensors")["sampler"])["label"] == 1
+    # same seed without the label: the unconditional model draws other sequences (the class embedding and the
+    # guided mixture change the logits)
+    plain = generate_from_export(_compose("sample", *base))
+    assert not torch.equal(plain["samples"], res["samples"])
     with pytest.raises(ConfigError, match=r"sampler\.guidance"):
         generate_from_export(_compose("sample", *base, "sampler.guidance=2.0"))
 

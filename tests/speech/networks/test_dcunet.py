@@ -19,9 +19,10 @@ def _complex(h: torch.Tensor) -> torch.Tensor:
 def test_complex_conv_equals_torch_complex_convolution(transpose: bool) -> None:
     torch.manual_seed(0)
     conv = ComplexConv2d(3, 4, (5, 3), (2, 1), transpose=transpose).double()
+    torch.nn.init.normal_(conv.bias)
     h = torch.randn(2, 6, 8, 7, dtype=torch.float64)
     w = torch.complex(conv.re.weight, conv.im.weight)
-    b = torch.complex(conv.re.bias, conv.im.bias)  # type: ignore[arg-type]
+    b = torch.complex(*conv.bias.chunk(2))
     if transpose:
         ref = F.conv_transpose2d(_complex(h), w, b, stride=(2, 1), padding=(2, 1), output_padding=(1, 0))
     else:

@@ -77,8 +77,9 @@ class DrakesModule(L.LightningModule):
         self.length, self.batch_size, self.steps = int(length), int(batch_size), int(steps)
         self.alpha, self.temperature, self.truncate = float(alpha), float(temperature), truncate
         self.lr, self.use_checkpoint, self.seed = float(lr), bool(use_checkpoint), int(seed)
-        # (batch, KL, fine-tuning reward, evaluation reward) per training batch: the reward-against-KL curve.
-        self.history: list[tuple[int, float, float, float]] = []
+        # (batch, KL, fine-tuning reward, evaluation reward) per training batch: the reward-against-KL curve. Kept
+        # as device tensors during training (no host sync per step), turned into floats when saved or written.
+        self._curve: list[tuple[int, Tensor]] = []
 
     @property
     def export_network(self) -> nn.Module:
@@ -120,26 +121,35 @@ class DrakesModule(L.LightningModule):
         self.log("train/loss", out.loss, prog_bar=True, batch_size=self.batch_size)
         self.log("train/reward", out.reward.mean(), prog_bar=True, batch_size=self.batch_size)
         self.log("train/kl", out.kl.mean(), batch_size=self.batch_size)
-        true_reward = float("nan")
+        true_reward = torch.full((), float("nan"), device=self.device)
         if self.evaluation_oracle is not None:
             with torch.no_grad():
-                true_reward = float(self.evaluation_oracle(out.x0.argmax(-1)).float().mean())
+                true_reward = self.evaluation_oracle(out.x0.argmax(-1)).float().mean()
             self.log("train/eval_reward", true_reward, batch_size=self.batch_size)
-        self.history.append((draw, float(out.kl.mean()), float(out.reward.mean()), true_reward))
+        self._curve.append((draw, torch.stack([out.kl.mean(), out.reward.mean(), true_reward]).detach()))
         return out.loss
 
+    @property
+    def history(self) -> list[tuple[int, float, float, float]]:
+        """The reward-against-KL curve: ``(batch, KL, fine-tuning reward, evaluation reward)`` per batch."""
+        if not self._curve:
+            return []
+        values = torch.stack([v.float().cpu() for _, v in self._curve]).tolist()
+        return [(b, k, r, e) for (b, _), (k, r, e) in zip(self._curve, values, strict=True)]
+
     def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
-        checkpoint["drakes_history"] = list(self.history)
+        checkpoint["drakes_history"] = self.history
 
     def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
-        self.history = [(int(b), float(k), float(r), float(e)) for b, k, r, e in checkpoint.get("drakes_history", [])]
+        self._curve = [(int(b), torch.tensor([k, r, e])) for b, k, r, e in checkpoint.get("drakes_history", [])]
 
     def on_train_end(self) -> None:
         """Reward against KL along fine-tuning: ``reward_vs_kl.csv`` in the run folder and, with wandb, a scatter
         plot (``train/reward_vs_kl``)."""
-        if not self.trainer.is_global_zero or not self.history:
+        history = self.history
+        if not self.trainer.is_global_zero or not history:
             return
-        rows = ["batch,kl,reward,eval_reward"] + [f"{b},{k:.6g},{r:.6g},{e:.6g}" for b, k, r, e in self.history]
+        rows = ["batch,kl,reward,eval_reward"] + [f"{b},{k:.6g},{r:.6g},{e:.6g}" for b, k, r, e in history]
         atomic_write_bytes(("\n".join(rows) + "\n").encode(), Path(self.trainer.default_root_dir) / CURVE_FILE)
         from lightning.pytorch.loggers import WandbLogger
 
@@ -147,9 +157,7 @@ class DrakesModule(L.LightningModule):
             if isinstance(logger, WandbLogger):
                 import wandb
 
-                table = wandb.Table(
-                    columns=["batch", "kl", "reward", "eval_reward"], data=[list(r) for r in self.history]
-                )
+                table = wandb.Table(columns=["batch", "kl", "reward", "eval_reward"], data=[list(r) for r in history])
                 logger.experiment.log({"train/reward_vs_kl": wandb.plot.scatter(table, "kl", "reward")})
 
     def configure_optimizers(self) -> torch.optim.Optimizer:

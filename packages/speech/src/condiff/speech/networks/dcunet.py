@@ -17,6 +17,7 @@ block. The input is ``x_t`` and the noisy spectrogram as two complex channels; t
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -32,7 +33,8 @@ DCUNET10_CHANNELS: tuple[int, ...] = (45, 90, 90, 90, 90)
 
 
 class ComplexConv2d(nn.Module):
-    """``(W_r + i W_i) * (h_r + i h_i)`` on ``(B, 2C, F, T)`` tensors holding ``[real parts | imaginary parts]``."""
+    """``(W_r + i W_i) * (h_r + i h_i) + (b_r + i b_i)`` on ``(B, 2C, F, T)`` tensors holding ``[real parts |
+    imaginary parts]``: two bias-free real convolutions and a complex bias."""
 
     def __init__(
         self, cin: int, cout: int, kernel: tuple[int, int], stride: tuple[int, int], transpose: bool = False
@@ -41,17 +43,17 @@ class ComplexConv2d(nn.Module):
         padding = (kernel[0] // 2, kernel[1] // 2)
         if transpose:
             extra = (stride[0] - 1, stride[1] - 1)
-            make: Any = lambda: nn.ConvTranspose2d(cin, cout, kernel, stride, padding, output_padding=extra)  # noqa: E731
+            self.re: nn.Module = nn.ConvTranspose2d(cin, cout, kernel, stride, padding, extra, bias=False)
+            self.im: nn.Module = nn.ConvTranspose2d(cin, cout, kernel, stride, padding, extra, bias=False)
         else:
-            make = lambda: nn.Conv2d(cin, cout, kernel, stride, padding)  # noqa: E731
-        self.re, self.im = make(), make()
+            self.re = nn.Conv2d(cin, cout, kernel, stride, padding, bias=False)
+            self.im = nn.Conv2d(cin, cout, kernel, stride, padding, bias=False)
+        self.bias = nn.Parameter(torch.zeros(2 * cout))
 
     def forward(self, h: Tensor) -> Tensor:
         hr, hi = h.chunk(2, dim=1)
-        # the biases of the two convolutions become the real and imaginary biases of the complex layer
-        real = self.re(hr) - (self.im(hi) - self.im.bias[None, :, None, None])
-        imag = (self.re(hi) - self.re.bias[None, :, None, None]) + self.im(hr)
-        return torch.cat([real, imag], dim=1)
+        out = torch.cat([self.re(hr) - self.im(hi), self.re(hi) + self.im(hr)], dim=1)
+        return out + self.bias[None, :, None, None]
 
 
 class _ComplexBlock(nn.Module):
@@ -105,10 +107,7 @@ class DCUNet(nn.Module):
         ks = [(int(k[0]), int(k[1])) for k in kernels]
         ss = [(int(s[0]), int(s[1])) for s in strides]
         self.in_channels, self.cond_channels, self.time_input = in_channels, cond_channels, time_input
-        self.multiple = (
-            int(torch.tensor([s[0] for s in ss]).prod()),
-            int(torch.tensor([s[1] for s in ss]).prod()),
-        )
+        self.multiple = (math.prod(s[0] for s in ss), math.prod(s[1] for s in ss))
         self.fourier = GaussianFourierProjection(temb_dim // 2)
         self.temb = nn.Sequential(nn.Linear(temb_dim, temb_dim), nn.SiLU(), nn.Linear(temb_dim, temb_dim))
         widths = [(in_channels + cond_channels) // 2, *channels]
