@@ -145,10 +145,11 @@ class DrakesModule(L.LightningModule):
 
     def on_train_end(self) -> None:
         """Reward against KL along fine-tuning: ``reward_vs_kl.csv`` in the run folder and, with wandb, a scatter
-        plot (``train/reward_vs_kl``)."""
+        plot (``train/reward_vs_kl``); :attr:`history` holds it in any case."""
         history = self.history
-        if not self.trainer.is_global_zero or not history:
-            return
+        writes_files = self.trainer.logger is not None or bool(self.trainer.checkpoint_callbacks)
+        if not self.trainer.is_global_zero or not history or not writes_files:
+            return  # a bare Trainer (no logger, no checkpoints) writes nothing, as Lightning itself does
         rows = ["batch,kl,reward,eval_reward"] + [f"{b},{k:.6g},{r:.6g},{e:.6g}" for b, k, r, e in history]
         atomic_write_bytes(("\n".join(rows) + "\n").encode(), Path(self.trainer.default_root_dir) / CURVE_FILE)
         from lightning.pytorch.loggers import WandbLogger
